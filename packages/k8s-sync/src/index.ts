@@ -1,0 +1,1 @@
+export type { IngressInput } from "@rennet/router";

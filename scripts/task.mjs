@@ -1,0 +1,52 @@
+// Entry point of the root npm scripts: build, test, bench, start, lint.
+// Runs under whatever Node the machine has and moves every real step onto a
+// Node that meets the engines (see node-runtime.mjs).
+import { spawnSync } from "node:child_process";
+import { dirname, join } from "node:path";
+import { ensureNode, repoRoot } from "./node-runtime.mjs";
+
+const PNPM = "pnpm@12.21.0";
+const root = repoRoot();
+const node = ensureNode(root);
+const env = {
+  ...process.env,
+  PATH: `${dirname(node)}${process.platform === "win32" ? ";" : ":"}${process.env.PATH}`,
+  npm_config_update_notifier: "false",
+};
+
+function run(cmd, args, opts = {}) {
+  const result = spawnSync(cmd, args, { cwd: root, env, stdio: "inherit", ...opts });
+  if (result.error) throw result.error;
+  if (result.status !== 0) process.exit(result.status ?? 1);
+}
+const pnpm = (...args) => run("npx", ["--yes", PNPM, ...args]);
+const nodeRun = (...args) => run(node, args);
+
+const tasks = {
+  install: () => pnpm("install", "--frozen-lockfile", "--prefer-offline", "--reporter=append-only"),
+  build: () => {
+    tasks.install();
+    pnpm("-r", "--workspace-concurrency=1", "run", "build");
+  },
+  lint: () => nodeRun(join(root, "node_modules/@biomejs/biome/bin/biome"), "check", "."),
+  test: () => {
+    tasks.build();
+    tasks.lint();
+    nodeRun(join(root, "node_modules/vitest/vitest.mjs"), "run", ...process.argv.slice(3));
+  },
+  bench: () => {
+    tasks.build();
+    pnpm("--filter", "@rennet/router", "run", "bench", ...process.argv.slice(3));
+  },
+  start: () => {
+    tasks.build();
+    nodeRun(join(root, "examples/cheese/demo.mjs"), ...process.argv.slice(3));
+  },
+};
+
+const name = process.argv[2];
+if (!tasks[name]) {
+  console.error(`usage: node scripts/task.mjs <${Object.keys(tasks).join("|")}>`);
+  process.exit(2);
+}
+tasks[name]();
