@@ -42,17 +42,21 @@ export class PathMatcher<R> {
       this.linearRoutes = nonRoot.map((rule) => rule.route);
       return;
     }
+    const exact = new Map<string, R>();
+    const prefixes = new Map<string, R>();
     let longestPrefix = 0;
     for (const rule of nonRoot) {
-      if (rule.exact) (this.exact ??= new Map()).set(rule.match, rule.route);
+      if (rule.exact) exact.set(rule.match, rule.route);
       else {
-        (this.prefixes ??= new Map()).set(rule.match, rule.route);
+        prefixes.set(rule.match, rule.route);
         if (rule.match.length > longestPrefix) longestPrefix = rule.match.length;
       }
     }
-    if (this.prefixes !== null) {
+    if (exact.size > 0) this.exact = exact;
+    if (prefixes.size > 0) {
       const lengths = new Uint8Array(longestPrefix + 1);
-      for (const prefix of this.prefixes.keys()) lengths[prefix.length] = 1;
+      for (const prefix of prefixes.keys()) lengths[prefix.length] = 1;
+      this.prefixes = prefixes;
       this.prefixLengths = lengths;
     }
   }

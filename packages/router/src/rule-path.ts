@@ -22,7 +22,12 @@ function forbiddenForm(path: string): string | null {
   if (path.includes("/./") || path.endsWith("/.")) return "must not contain a '.' segment";
   if (path.includes("/../") || path.endsWith("/..")) return "must not contain a '..' segment";
   if (/%2f/i.test(path)) return "must not contain an encoded '/' (%2F)";
-  if (/[\u0000-\u0020\u007f?#]/.test(path)) return "must not contain spaces, control characters, '?' or '#'";
+  for (let i = 0; i < path.length; i++) {
+    const code = path.charCodeAt(i);
+    if (code <= 0x20 || code === 0x7f || code === 0x3f || code === 0x23) {
+      return "must not contain spaces, control characters, '?' or '#'";
+    }
+  }
   return null;
 }
 
