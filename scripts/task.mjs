@@ -3,10 +3,11 @@
 // Node that meets the engines (see node-runtime.mjs).
 import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
-import { ensureNode, repoRoot } from "./node-runtime.mjs";
+import { fileURLToPath } from "node:url";
+import { ensureNode } from "../packages/node-edge/bin/node-runtime.mjs";
 
 const PNPM = "pnpm@12.21.0";
-const root = repoRoot();
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const node = ensureNode(root);
 const env = {
   ...process.env,
