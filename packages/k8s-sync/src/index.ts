@@ -1,1 +1,21 @@
-export type { IngressInput } from "@rennet/router";
+/**
+ * @rennet/k8s-sync: feeds @rennet/router from manifest files or the
+ * Kubernetes API. Translation is pure; sources do the I/O.
+ * @module
+ */
+export { backendKey, type EndpointAddress, type ResolvedBackend, resolveBackend } from "./backends.js";
+export { type ClassOptions, hasDefaultClass, servesIngress } from "./ingress-class.js";
+export type { Log, LogEntry } from "./log.js";
+export { ManifestSource, type ManifestSourceOptions } from "./manifests/manifest-source.js";
+export { type ManifestProblem, type ParsedManifests, parseManifests } from "./manifests/parse-manifests.js";
+export * from "./objects.js";
+export { KINDS, type Kind, keyOf, objectKey, type Snapshot, sliceServiceKey, snapshotOf } from "./snapshot.js";
+export {
+  type IngressPolicies,
+  type TranslatedIngress,
+  type TranslateOptions,
+  type Translation,
+  type TranslationProblem,
+  translate,
+  translateIngress,
+} from "./translate.js";

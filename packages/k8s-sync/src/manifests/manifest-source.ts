@@ -1,0 +1,200 @@
+import { type FSWatcher, watch } from "node:fs";
+import { readdir, readFile, stat } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
+import type { Log } from "../log.js";
+import type { KubeObject } from "../objects.js";
+import { parseManifests } from "./parse-manifests.js";
+
+const MANIFEST_FILE = /\.(ya?ml|json)$/i;
+
+export interface ManifestSourceOptions {
+  /** Files or directories (read recursively). */
+  readonly paths: readonly string[];
+  /** Called with every object of every file after the first load and after each applied change. */
+  readonly onChange: (objects: readonly KubeObject[]) => void;
+  readonly log: Log;
+  /** The clock that stamps objects without creationTimestamp when first read. */
+  readonly now?: () => number;
+  /** How long a burst of file events is gathered before a rescan. */
+  readonly debounceMs?: number;
+  /** When a file does not parse (maybe half-written), how soon it is read again. */
+  readonly retryMs?: number;
+  /** A full rescan this often, in case the platform drops a watch event. */
+  readonly rescanMs?: number;
+}
+
+interface FileState {
+  readonly signature: string;
+  /** The last content that parsed; kept while newer content is broken. */
+  readonly objects: readonly KubeObject[];
+  readonly broken: boolean;
+}
+
+function identity(object: KubeObject): string {
+  return `${object.kind}/${object.metadata?.namespace ?? ""}/${object.metadata?.name ?? ""}`;
+}
+
+/**
+ * Kubernetes objects from manifest files, kept current as the files change.
+ * Works with in-place rewrites and write-then-rename alike: it watches the
+ * directories and rescans by signature (inode, size, mtime). A file that does
+ * not parse keeps its last good objects and is retried shortly.
+ */
+export class ManifestSource {
+  readonly #options: ManifestSourceOptions;
+  readonly #files = new Map<string, FileState>();
+  readonly #firstSeen = new Map<string, string>();
+  readonly #watchers: FSWatcher[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #rescan: NodeJS.Timeout | undefined;
+  #scanning: Promise<void> | undefined;
+  #again = false;
+  #closed = false;
+
+  constructor(options: ManifestSourceOptions) {
+    this.#options = options;
+  }
+
+  /** Reads every file once and starts watching. Rejects when a path does not exist. */
+  async start(): Promise<void> {
+    for (const path of this.#options.paths) {
+      const info = await stat(path).catch(() => undefined);
+      if (info === undefined) throw new Error(`manifest path ${path} does not exist`);
+    }
+    await this.#scan(true);
+    for (const path of this.#options.paths) this.#watch(resolve(path));
+    const rescanMs = this.#options.rescanMs ?? 2000;
+    this.#rescan = setInterval(() => this.#schedule(0), rescanMs);
+    this.#rescan.unref();
+  }
+
+  close(): void {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    clearInterval(this.#rescan);
+    for (const watcher of this.#watchers) watcher.close();
+  }
+
+  /** Every object currently served from the files. */
+  objects(): KubeObject[] {
+    const byIdentity = new Map<string, KubeObject>();
+    for (const file of [...this.#files.keys()].sort()) {
+      for (const object of (this.#files.get(file) as FileState).objects) byIdentity.set(identity(object), object);
+    }
+    return [...byIdentity.values()];
+  }
+
+  #watch(path: string): void {
+    const onEvent = () => this.#schedule(this.#options.debounceMs ?? 50);
+    stat(path)
+      .then((info) => {
+        if (this.#closed) return;
+        const watcher = info.isDirectory()
+          ? watch(path, { recursive: true }, onEvent)
+          : watch(dirname(path), (_event, name) => {
+              if (name === null || name === basename(path)) onEvent();
+            });
+        watcher.on("error", (error) =>
+          this.#options.log({ level: "warn", msg: "watching manifests failed", path, error: String(error) }),
+        );
+        this.#watchers.push(watcher);
+      })
+      .catch(() => undefined);
+  }
+
+  #schedule(delay: number): void {
+    if (this.#closed) return;
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => void this.#scan(false), delay);
+  }
+
+  async #scan(initial: boolean): Promise<void> {
+    if (this.#scanning !== undefined) {
+      this.#again = true;
+      return this.#scanning;
+    }
+    this.#scanning = this.#scanOnce(initial).finally(() => {
+      this.#scanning = undefined;
+      if (this.#again) {
+        this.#again = false;
+        this.#schedule(0);
+      }
+    });
+    return this.#scanning;
+  }
+
+  async #scanOnce(initial: boolean): Promise<void> {
+    const present = new Set<string>();
+    for (const path of this.#options.paths) for (const file of await listFiles(resolve(path))) present.add(file);
+    let changed = false;
+    let broken = false;
+    for (const file of present) {
+      const info = await stat(file).catch(() => undefined);
+      if (info === undefined) continue;
+      const signature = `${info.ino}:${info.size}:${info.mtimeMs}`;
+      const previous = this.#files.get(file);
+      if (previous?.signature === signature) {
+        broken ||= previous.broken;
+        continue;
+      }
+      const text = await readFile(file, "utf8").catch(() => undefined);
+      if (text === undefined) continue;
+      const parsed = parseManifests(file, text);
+      if (!parsed.ok) {
+        for (const problem of parsed.problems) {
+          this.#options.log({
+            level: "error",
+            msg: "manifest file rejected; its last good content keeps serving",
+            file: problem.file,
+            ...(problem.document !== undefined ? { document: problem.document } : {}),
+            problem: problem.message,
+          });
+        }
+        this.#files.set(file, { signature, objects: previous?.objects ?? [], broken: true });
+        broken = true;
+        continue;
+      }
+      for (const skipped of parsed.skipped) {
+        this.#options.log({
+          level: "info",
+          msg: "skipping object of a kind rennet does not read",
+          file,
+          object: skipped,
+        });
+      }
+      this.#files.set(file, { signature, objects: parsed.objects.map((object) => this.#stamp(object)), broken: false });
+      changed = true;
+    }
+    for (const file of [...this.#files.keys()]) {
+      if (!present.has(file)) {
+        this.#files.delete(file);
+        changed = true;
+      }
+    }
+    if (broken) this.#schedule(this.#options.retryMs ?? 250);
+    if (changed || initial) this.#options.onChange(this.objects());
+  }
+
+  // Hand-written manifests rarely carry creationTimestamp; such an object
+  // counts as created when first read, which keeps conflict winners stable.
+  #stamp(object: KubeObject): KubeObject {
+    if (object.metadata?.creationTimestamp) return object;
+    const id = identity(object);
+    let seen = this.#firstSeen.get(id);
+    if (seen === undefined) {
+      seen = new Date((this.#options.now ?? Date.now)()).toISOString();
+      this.#firstSeen.set(id, seen);
+    }
+    return { ...object, metadata: { ...object.metadata, creationTimestamp: seen } };
+  }
+}
+
+async function listFiles(path: string): Promise<string[]> {
+  const info = await stat(path).catch(() => undefined);
+  if (info === undefined) return [];
+  if (!info.isDirectory()) return [path];
+  const entries = await readdir(path, { withFileTypes: true, recursive: true }).catch(() => []);
+  return entries
+    .filter((entry) => entry.isFile() && MANIFEST_FILE.test(entry.name) && !entry.name.startsWith("."))
+    .map((entry) => join(entry.parentPath, entry.name));
+}
