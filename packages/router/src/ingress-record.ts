@@ -31,9 +31,14 @@ export function ingressKey(namespace: string, name: string): string {
   return `${namespace}/${name}`;
 }
 
+// RFC 3339 with an explicit offset only: Date.parse would read other forms in
+// the process's time zone, and conflict winners must not depend on where
+// (or on which runtime) the router runs.
+const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/i;
+
 function creationTime(value: unknown): number {
   if (typeof value === "number" && Number.isFinite(value)) return value;
-  if (typeof value === "string") {
+  if (typeof value === "string" && RFC3339.test(value)) {
     const parsed = Date.parse(value);
     if (!Number.isNaN(parsed)) return parsed;
   }

@@ -120,12 +120,15 @@ class CompiledTable<B, P> implements RouteTable<B, P> {
     for (const hostKey of record.hostKeys) {
       for (const { claim, winner } of this.virtualHost(hostKey)?.losers ?? []) {
         if (claim.record !== record) continue;
-        const by = winner === record.ref ? "an earlier path of this Ingress" : `${winner.namespace}/${winner.name}`;
+        const by =
+          winner === record.ref
+            ? "an earlier path of this Ingress"
+            : `${winner.namespace}/${winner.name}, which is older or sorts first`;
         found.push({
           code: "path-conflict",
           message:
             `rules[${claim.rule}].http.paths[${claim.pathIndex}]: ${claim.route.pathType} path "${claim.route.path}" ` +
-            `on ${describeHost(hostKey)} is already served by ${by}, which is older or sorts first; it is not served`,
+            `on ${describeHost(hostKey)} is already served by ${by}; it is not served`,
           rule: claim.rule,
           pathIndex: claim.pathIndex,
           winner,
