@@ -11,7 +11,7 @@ const self = fileURLToPath(import.meta.url);
 
 if (isRecentEnough(process.version)) {
   const { main } = await import("../dist/cli.js");
-  process.exitCode = await main(process.argv.slice(2));
+  process.exit(await main(process.argv.slice(2)));
 } else {
   const node = ensureNode(dirname(self));
   const child = spawn(node, [self, ...process.argv.slice(2)], { stdio: "inherit" });

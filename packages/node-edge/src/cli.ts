@@ -1,4 +1,6 @@
 import { readFileSync } from "node:fs";
+import { UsageError } from "./flags.js";
+import { serveCommand } from "./serve-command.js";
 
 const VERSION: string = (
   JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }
@@ -10,6 +12,7 @@ Usage:
   rennet <command> [flags]
 
 Commands:
+  serve          Run the ingress proxy (see "rennet serve --help")
   version        Print the rennet and Node versions
 
 Flags:
@@ -29,10 +32,19 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`rennet ${VERSION} (node ${process.version})\n`);
     return 0;
   }
+  if (command === "serve") {
+    try {
+      return await serveCommand(rest);
+    } catch (error) {
+      if (error instanceof UsageError) return usageError(error.message, "rennet serve --help");
+      process.stderr.write(`rennet: ${(error as Error).message}\n`);
+      return 1;
+    }
+  }
   return usageError(`unknown command "${command}"`);
 }
 
-function usageError(message: string): number {
-  process.stderr.write(`rennet: ${message}\nRun "rennet --help" for usage.\n`);
+function usageError(message: string, help = "rennet --help"): number {
+  process.stderr.write(`rennet: ${message}\nRun "${help}" for usage.\n`);
   return 2;
 }

@@ -1,0 +1,256 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IngressPolicies } from "@rennet/k8s-sync";
+import { normalizePath, type RouteMatch } from "@rennet/router";
+import type { BackendTarget, EdgeConfig, Endpoint, LoadBalancing } from "./edge-config.js";
+import { EMPTY_CONFIG } from "./edge-config.js";
+import { classifyUpstreamError, dispatchUpstream, type ForwardListener, ResponseForwarder } from "./forward.js";
+import { upstreamRequestHeaders } from "./proxy-headers.js";
+import type { RequestObserver, UpstreamErrorKind } from "./request-record.js";
+import type { Upstreams } from "./upstreams.js";
+
+export interface EdgeProxyOptions {
+  readonly loadBalancing: LoadBalancing;
+  readonly proto: "http" | "https";
+}
+
+const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
+
+type Route = RouteMatch<string, IngressPolicies> | { backend: string; ingress: { namespace: string; name: string } };
+
+export function sendPlain(res: ServerResponse, status: number, body: string, extra?: Record<string, string>): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const payload = `${body}\n`;
+  res.writeHead(status, {
+    "content-type": "text/plain; charset=utf-8",
+    "content-length": Buffer.byteLength(payload),
+    ...extra,
+  });
+  res.end(payload);
+}
+
+export function hasRequestBody(req: IncomingMessage): boolean {
+  const length = req.headers["content-length"];
+  return req.headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0");
+}
+
+/**
+ * The request path: normalise, match against the current configuration,
+ * pick an endpoint per request, forward. The configuration is swapped as a
+ * whole; a request keeps the one it started with.
+ */
+export class EdgeProxy {
+  #config: EdgeConfig = EMPTY_CONFIG;
+  readonly upstreams: Upstreams;
+  readonly observer: RequestObserver;
+  readonly options: EdgeProxyOptions;
+
+  constructor(upstreams: Upstreams, observer: RequestObserver, options: EdgeProxyOptions) {
+    this.upstreams = upstreams;
+    this.observer = observer;
+    this.options = options;
+  }
+
+  get config(): EdgeConfig {
+    return this.#config;
+  }
+
+  swap(config: EdgeConfig): void {
+    this.#config = config;
+    const origins = new Set<string>();
+    for (const backend of config.backends.values())
+      for (const endpoint of backend.endpoints) origins.add(endpoint.origin);
+    this.upstreams.retain(origins);
+  }
+
+  /** Resolves a request to a backend, or to the status and text that answer it. */
+  route(
+    host: string,
+    target: string,
+  ):
+    | { ok: true; route: Route; backend: BackendTarget; path: string }
+    | { ok: false; status: number; body: string; route?: Route } {
+    const normalised = normalizePath(target);
+    if (!normalised.ok) return { ok: false, status: 400, body: `400 Bad Request: ${normalised.reason}` };
+    const config = this.#config;
+    const route = config.table.match(host, normalised.path) ?? config.table.defaultBackend;
+    if (route === null) return { ok: false, status: 404, body: "404 page not found" };
+    const backend = config.backends.get(route.backend);
+    if (backend === undefined || backend.endpoints.length === 0) {
+      return {
+        ok: false,
+        status: 503,
+        body: `503 Service Unavailable: ${backend?.reason ?? `no backend ${route.backend}`}`,
+        route,
+      };
+    }
+    return { ok: true, route, backend, path: normalised.path + normalised.query };
+  }
+
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    const started = performance.now();
+    const host = req.headers.host ?? "";
+    const routed = this.route(host, req.url ?? "");
+    if (!routed.ok) {
+      sendPlain(res, routed.status, routed.body);
+      this.observer.onRequest(record(req, host, routed.status, 0, started, "", routed.route, undefined));
+      return;
+    }
+    new ProxiedRequest(this, req, res, routed.route, routed.backend, routed.path, started).start();
+  }
+}
+
+function record(
+  req: IncomingMessage,
+  host: string,
+  status: number,
+  bytes: number,
+  started: number,
+  upstream: string,
+  route: Route | undefined,
+  backend: BackendTarget | undefined,
+  upstreamError?: UpstreamErrorKind,
+) {
+  return {
+    time: new Date().toISOString(),
+    method: req.method ?? "",
+    host,
+    path: req.url ?? "",
+    status,
+    bytes,
+    durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+    upstream,
+    ingress: route === undefined ? "" : `${route.ingress.namespace}/${route.ingress.name}`,
+    service: backend?.service ?? "",
+    ...(upstreamError !== undefined ? { upstreamError } : {}),
+  };
+}
+
+/** One request on its way upstream: at most one retry on another endpoint. */
+class ProxiedRequest implements ForwardListener {
+  readonly #proxy: EdgeProxy;
+  readonly #req: IncomingMessage;
+  readonly #res: ServerResponse;
+  readonly #route: Route;
+  readonly #backend: BackendTarget;
+  readonly #path: string;
+  readonly #started: number;
+  readonly #hasBody: boolean;
+  #endpoint: Endpoint | undefined;
+  #forwarder: ResponseForwarder | undefined;
+  #status = 0;
+  #retried = false;
+
+  constructor(
+    proxy: EdgeProxy,
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: Route,
+    backend: BackendTarget,
+    path: string,
+    started: number,
+  ) {
+    this.#proxy = proxy;
+    this.#req = req;
+    this.#res = res;
+    this.#route = route;
+    this.#backend = backend;
+    this.#path = path;
+    this.#started = started;
+    this.#hasBody = hasRequestBody(req);
+  }
+
+  start(): void {
+    this.#res.once("close", () => {
+      if (!this.#res.writableFinished) this.#forwarder?.abort(new Error("client closed the connection"));
+    });
+    this.#send(this.#backend.pick(this.#proxy.options.loadBalancing, this.#proxy.upstreams.inFlight));
+  }
+
+  #send(endpoint: Endpoint | undefined): void {
+    if (endpoint === undefined) {
+      this.#answer(503, `503 Service Unavailable: ${this.#backend.reason}`);
+      return;
+    }
+    const upstreams = this.#proxy.upstreams;
+    this.#endpoint = endpoint;
+    this.#forwarder = new ResponseForwarder(this.#res, this);
+    upstreams.started(endpoint.origin);
+    const req = this.#req;
+    const headers = upstreamRequestHeaders(req, {
+      clientIp: req.socket.remoteAddress ?? "",
+      proto: this.#proxy.options.proto,
+      port: req.socket.localPort ?? 0,
+    });
+    dispatchUpstream(
+      upstreams.pool(endpoint.origin),
+      { req, method: req.method ?? "GET", path: this.#path, headers, hasBody: this.#hasBody },
+      this.#forwarder,
+    );
+  }
+
+  #release(): void {
+    if (this.#endpoint !== undefined) this.#proxy.upstreams.finished(this.#endpoint.origin);
+  }
+
+  #log(status: number, bytes: number, upstreamError?: UpstreamErrorKind): void {
+    this.#proxy.observer.onRequest(
+      record(
+        this.#req,
+        this.#req.headers.host ?? "",
+        status,
+        bytes,
+        this.#started,
+        this.#endpoint?.origin ?? "",
+        this.#route,
+        this.#backend,
+        upstreamError,
+      ),
+    );
+  }
+
+  #answer(status: number, body: string, upstreamError?: UpstreamErrorKind): void {
+    sendPlain(this.#res, status, body);
+    this.#log(status, 0, upstreamError);
+  }
+
+  onStarted(status: number): void {
+    this.#status = status;
+  }
+
+  onFinished(bytes: number): void {
+    this.#release();
+    this.#log(this.#status, bytes);
+  }
+
+  onFailedBeforeResponse(error: Error): void {
+    this.#release();
+    if (this.#res.destroyed) {
+      this.#log(499, 0); // the client went away first
+      return;
+    }
+    const failure = classifyUpstreamError(error);
+    const method = this.#req.method ?? "GET";
+    if (failure.retryable && !this.#retried && !this.#hasBody && IDEMPOTENT.has(method)) {
+      this.#retried = true;
+      const other = this.#backend.pick(
+        this.#proxy.options.loadBalancing,
+        this.#proxy.upstreams.inFlight,
+        this.#endpoint,
+      );
+      if (other !== undefined) {
+        this.#send(other);
+        return;
+      }
+    }
+    const text = failure.status === 504 ? "504 Gateway Timeout" : "502 Bad Gateway";
+    this.#answer(failure.status, `${text}: upstream ${this.#endpoint?.origin} failed (${failure.kind})`, failure.kind);
+  }
+
+  onBrokenResponse(_error: Error, bytes: number): void {
+    this.#release();
+    this.#log(this.#status, bytes, "broken-mid-response");
+  }
+}

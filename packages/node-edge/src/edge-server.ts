@@ -1,0 +1,81 @@
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
+import { createAdaptorServer, type HttpBindings } from "@hono/node-server";
+import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
+import { Hono } from "hono";
+import type { EdgeProxy } from "./edge-proxy.js";
+import { sendPlain } from "./edge-proxy.js";
+import { tunnelUpgrade } from "./websocket-tunnel.js";
+
+export interface EdgeServerOptions {
+  /** Time allowed for a client to send the request head (slowloris). */
+  readonly headersTimeoutMs: number;
+  /** Time allowed for a whole request, body included. */
+  readonly requestTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
+  readonly maxHeaderSize: number;
+  readonly connectTimeoutMs: number;
+}
+
+/**
+ * The edge app: one Hono handler that hands the Node request and response to
+ * the proxy, which writes the response itself (undici into the socket, no
+ * Web Response in between).
+ */
+export function edgeApp(proxy: EdgeProxy): Hono<{ Bindings: HttpBindings }> {
+  const app = new Hono<{ Bindings: HttpBindings }>();
+  app.all("*", (c) => {
+    try {
+      proxy.handle(c.env.incoming, c.env.outgoing);
+    } catch (error) {
+      process.stderr.write(
+        `${JSON.stringify({ level: "error", msg: "request failed inside rennet", error: String(error) })}\n`,
+      );
+      sendPlain(c.env.outgoing, 500, "500 Internal Server Error");
+    }
+    return RESPONSE_ALREADY_SENT;
+  });
+  return app;
+}
+
+const CLIENT_ERROR: Record<string, string> = {
+  HPE_HEADER_OVERFLOW: "431 Request Header Fields Too Large",
+  ERR_HTTP_REQUEST_TIMEOUT: "408 Request Timeout",
+};
+
+/** An HTTP server for the edge app, hardened against slow and malformed clients. */
+export function createEdgeServer(proxy: EdgeProxy, options: EdgeServerOptions): Server {
+  const app = edgeApp(proxy);
+  const server = createAdaptorServer({
+    fetch: app.fetch,
+    autoCleanupIncoming: false,
+    serverOptions: {
+      headersTimeout: options.headersTimeoutMs,
+      requestTimeout: options.requestTimeoutMs,
+      keepAliveTimeout: options.keepAliveTimeoutMs,
+      maxHeaderSize: options.maxHeaderSize,
+      // Reject what request smuggling relies on (e.g. both Content-Length and Transfer-Encoding).
+      insecureHTTPParser: false,
+    },
+  }) as Server<typeof IncomingMessage, typeof ServerResponse>;
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+    tunnelUpgrade(proxy, req, socket, head, options.connectTimeoutMs),
+  );
+  server.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex) => {
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const status = CLIENT_ERROR[error.code ?? ""] ?? "400 Bad Request";
+    const body = `${status}\n`;
+    socket.end(
+      `HTTP/1.1 ${status}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
+  return server;
+}
+
+/** The admin server. */
+export function createAdminServer(app: Hono): Server {
+  return createAdaptorServer({ fetch: app.fetch }) as Server;
+}

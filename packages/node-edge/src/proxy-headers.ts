@@ -1,0 +1,89 @@
+import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
+
+// RFC 9110 §7.6.1 and the de-facto list proxies strip.
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+]);
+
+const FORWARDED = new Set([
+  "x-forwarded-for",
+  "x-forwarded-host",
+  "x-forwarded-proto",
+  "x-forwarded-port",
+  "x-real-ip",
+]);
+
+function connectionListed(value: string | string[] | undefined): Set<string> | null {
+  if (value === undefined) return null;
+  const names = new Set<string>();
+  for (const part of (Array.isArray(value) ? value.join(",") : value).split(",")) {
+    const name = part.trim().toLowerCase();
+    if (name !== "") names.add(name);
+  }
+  return names.size === 0 ? null : names;
+}
+
+export interface ForwardedFor {
+  readonly clientIp: string;
+  readonly proto: "http" | "https";
+  readonly port: number;
+}
+
+/**
+ * The headers sent upstream, as a flat [name, value, …] list: the client's
+ * headers (Host kept) without hop-by-hop ones and without those the client
+ * named in Connection, plus X-Forwarded-* and X-Real-IP. `keepUpgrade` keeps
+ * Connection/Upgrade for a WebSocket handshake.
+ */
+export function upstreamRequestHeaders(req: IncomingMessage, forwarded: ForwardedFor, keepUpgrade = false): string[] {
+  const raw = req.rawHeaders;
+  const listed = connectionListed(req.headers.connection);
+  const out: string[] = [];
+  let priorForwardedFor = "";
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower) || listed?.has(lower)) continue;
+    if (FORWARDED.has(lower)) {
+      if (lower === "x-forwarded-for") priorForwardedFor += (priorForwardedFor === "" ? "" : ", ") + raw[i + 1];
+      continue;
+    }
+    out.push(name, raw[i + 1] as string);
+  }
+  const host = req.headers.host ?? "";
+  out.push(
+    "x-forwarded-for",
+    priorForwardedFor === "" ? forwarded.clientIp : `${priorForwardedFor}, ${forwarded.clientIp}`,
+    "x-forwarded-host",
+    host,
+    "x-forwarded-proto",
+    forwarded.proto,
+    "x-forwarded-port",
+    String(forwarded.port),
+    "x-real-ip",
+    forwarded.clientIp,
+  );
+  if (keepUpgrade) out.push("connection", "upgrade", "upgrade", String(req.headers.upgrade ?? "websocket"));
+  return out;
+}
+
+/** The backend's response headers for the client, flat, without hop-by-hop ones. */
+export function clientResponseHeaders(headers: IncomingHttpHeaders): string[] {
+  const listed = connectionListed(headers.connection);
+  const out: string[] = [];
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || HOP_BY_HOP.has(name) || listed?.has(name)) continue;
+    if (Array.isArray(value)) for (const item of value) out.push(name, item);
+    else out.push(name, value);
+  }
+  return out;
+}

@@ -1,0 +1,31 @@
+/** What is known about one proxied request once it is over: for the access log and metrics. */
+export interface RequestRecord {
+  readonly time: string;
+  readonly method: string;
+  readonly host: string;
+  readonly path: string;
+  readonly status: number;
+  /** Response body bytes sent to the client. */
+  readonly bytes: number;
+  readonly durationMs: number;
+  /** "address:port" of the endpoint, or "" when none was tried. */
+  readonly upstream: string;
+  /** "namespace/name" of the Ingress that routed it, or "". */
+  readonly ingress: string;
+  /** "namespace/service" of the backend, or "". */
+  readonly service: string;
+  /** Why the upstream failed, when it did. */
+  readonly upstreamError?: UpstreamErrorKind;
+}
+
+export type UpstreamErrorKind =
+  | "connect-refused"
+  | "connect-timeout"
+  | "reset"
+  | "response-timeout"
+  | "broken-mid-response"
+  | "other";
+
+export interface RequestObserver {
+  onRequest(record: RequestRecord): void;
+}

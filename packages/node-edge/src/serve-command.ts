@@ -1,0 +1,196 @@
+import { once } from "node:events";
+import type { Server } from "node:http";
+import { parseArgs } from "node:util";
+import { ManifestSource } from "@rennet/k8s-sync";
+import { adminApp } from "./admin-app.js";
+import { ConfigPipeline } from "./config-pipeline.js";
+import { EdgeProxy } from "./edge-proxy.js";
+import { createAdminServer, createEdgeServer } from "./edge-server.js";
+import { duration, oneOf, port, UsageError } from "./flags.js";
+import { stderrLog } from "./logger.js";
+import { accessLog, EdgeMetrics, observers } from "./metrics.js";
+import { Upstreams } from "./upstreams.js";
+
+export const SERVE_HELP = `Usage: rennet serve --manifests <file-or-dir> [--manifests …] [flags]
+
+Serves the Ingresses of manifest files (YAML, multi-document, or JSON; directories
+are read recursively and watched: changes apply within a second, without restart).
+
+Flags:
+  --manifests <path>                 manifest file or directory (repeatable; required)
+  --http-port <port>                 HTTP listener port (default 8000)
+  --admin-port <port>                admin port: /healthz /readyz /metrics /api/config (default 8080)
+  --bind <address>                   address the listeners bind (default 0.0.0.0)
+  --ingress-class <name>             class name for the kubernetes.io/ingress.class annotation (default rennet)
+  --access-log <json|off>            one JSON line per request on stdout (default json)
+  --load-balancing <strategy>        round-robin or least-request (power of two choices) (default round-robin)
+  --upstream-connect-timeout <dur>   time to connect to an endpoint before 504 (default 5s)
+  --upstream-response-timeout <dur>  time to wait for response headers, and between body chunks (default 60s)
+  --client-header-timeout <dur>      time a client has to send the request head (default 20s)
+  --client-request-timeout <dur>     time a client has to send a whole request (default 300s)
+  --max-header-size <bytes>          largest request head accepted, else 431 (default 16384)
+  --grace-period <dur>               on SIGTERM, how long in-flight requests may finish (default 30s)
+  -h, --help                         show this help
+`;
+
+export interface ServeOptions {
+  readonly manifests: readonly string[];
+  readonly httpPort: number;
+  readonly adminPort: number;
+  readonly bind: string;
+  readonly ingressClass: string;
+  readonly accessLog: "json" | "off";
+  readonly loadBalancing: "round-robin" | "least-request";
+  readonly connectTimeoutMs: number;
+  readonly responseTimeoutMs: number;
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly maxHeaderSize: number;
+  readonly gracePeriodMs: number;
+}
+
+export function parseServeFlags(argv: readonly string[]): ServeOptions | "help" {
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof SERVE_FLAGS; strict: true; allowPositionals: false }>>;
+  try {
+    parsed = parseArgs({ args: [...argv], options: SERVE_FLAGS, strict: true, allowPositionals: false });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const v = parsed.values;
+  if (v.help) return "help";
+  const manifests = v.manifests ?? [];
+  if (manifests.length === 0) throw new UsageError("--manifests is required (a manifest file or directory)");
+  const maxHeaderSize = Number(v["max-header-size"]);
+  if (!Number.isInteger(maxHeaderSize) || maxHeaderSize < 1024) {
+    throw new UsageError(`--max-header-size must be a whole number of bytes >= 1024, got "${v["max-header-size"]}"`);
+  }
+  const ingressClass = v["ingress-class"];
+  if (ingressClass === "") throw new UsageError("--ingress-class must not be empty");
+  return {
+    manifests,
+    httpPort: port("http-port", v["http-port"]),
+    adminPort: port("admin-port", v["admin-port"]),
+    bind: v.bind,
+    ingressClass,
+    accessLog: oneOf("access-log", v["access-log"], ["json", "off"] as const),
+    loadBalancing: oneOf("load-balancing", v["load-balancing"], ["round-robin", "least-request"] as const),
+    connectTimeoutMs: duration("upstream-connect-timeout", v["upstream-connect-timeout"]),
+    responseTimeoutMs: duration("upstream-response-timeout", v["upstream-response-timeout"]),
+    headersTimeoutMs: duration("client-header-timeout", v["client-header-timeout"]),
+    requestTimeoutMs: duration("client-request-timeout", v["client-request-timeout"]),
+    maxHeaderSize,
+    gracePeriodMs: duration("grace-period", v["grace-period"]),
+  };
+}
+
+const SERVE_FLAGS = {
+  manifests: { type: "string", multiple: true },
+  "http-port": { type: "string", default: "8000" },
+  "admin-port": { type: "string", default: "8080" },
+  bind: { type: "string", default: "0.0.0.0" },
+  "ingress-class": { type: "string", default: "rennet" },
+  "access-log": { type: "string", default: "json" },
+  "load-balancing": { type: "string", default: "round-robin" },
+  "upstream-connect-timeout": { type: "string", default: "5s" },
+  "upstream-response-timeout": { type: "string", default: "60s" },
+  "client-header-timeout": { type: "string", default: "20s" },
+  "client-request-timeout": { type: "string", default: "300s" },
+  "max-header-size": { type: "string", default: "16384" },
+  "grace-period": { type: "string", default: "30s" },
+  help: { type: "boolean", short: "h", default: false },
+} as const;
+
+async function listen(server: Server, portNumber: number, host: string, what: string): Promise<void> {
+  server.listen(portNumber, host);
+  try {
+    await once(server, "listening");
+  } catch (error) {
+    throw new Error(`cannot listen on ${host}:${portNumber} (${what}): ${(error as Error).message}`);
+  }
+}
+
+/** Runs the standalone proxy until SIGTERM/SIGINT; resolves to the exit code. */
+export async function serve(options: ServeOptions): Promise<number> {
+  const log = stderrLog;
+  const metrics = new EdgeMetrics();
+  const upstreams = new Upstreams({
+    connectTimeoutMs: options.connectTimeoutMs,
+    responseTimeoutMs: options.responseTimeoutMs,
+    connectionsPerEndpoint: 256,
+  });
+  const observer = options.accessLog === "json" ? observers(metrics, accessLog) : metrics;
+  const proxy = new EdgeProxy(upstreams, observer, { loadBalancing: options.loadBalancing, proto: "http" });
+  const pipeline = new ConfigPipeline(proxy, metrics, log, { className: options.ingressClass });
+  let draining = false;
+  const admin = createAdminServer(
+    adminApp(proxy, metrics, {
+      ready: () => pipeline.applied,
+      draining: () => draining,
+      problems: () => pipeline.problems,
+    }),
+  );
+  const edge = createEdgeServer(proxy, {
+    headersTimeoutMs: options.headersTimeoutMs,
+    requestTimeoutMs: options.requestTimeoutMs,
+    keepAliveTimeoutMs: 65_000,
+    maxHeaderSize: options.maxHeaderSize,
+    connectTimeoutMs: options.connectTimeoutMs,
+  });
+  const source = new ManifestSource({ paths: options.manifests, log, onChange: (objects) => pipeline.apply(objects) });
+
+  await listen(admin, options.adminPort, options.bind, "admin");
+  await source.start();
+  await listen(edge, options.httpPort, options.bind, "http");
+  log({
+    level: "info",
+    msg: "rennet is serving",
+    http: `${options.bind}:${addressPort(edge)}`,
+    admin: `${options.bind}:${addressPort(admin)}`,
+    manifests: options.manifests,
+  });
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+    process.once("SIGINT", () => resolve("SIGINT"));
+  });
+  draining = true;
+  log({
+    level: "info",
+    msg: "draining: no new connections, in-flight requests may finish",
+    signal,
+    gracePeriodMs: options.gracePeriodMs,
+  });
+  source.close();
+  const closed = new Promise<void>((resolve) => edge.close(() => resolve()));
+  const idle = setInterval(() => edge.closeIdleConnections(), 100);
+  const grace = new Promise<"timeout">((resolve) =>
+    setTimeout(() => resolve("timeout"), options.gracePeriodMs).unref(),
+  );
+  const outcome = await Promise.race([closed.then(() => "drained" as const), grace]);
+  clearInterval(idle);
+  if (outcome === "timeout") {
+    log({ level: "warn", msg: "grace period over; closing the remaining connections" });
+    edge.closeAllConnections();
+  }
+  await upstreams.close();
+  admin.close();
+  admin.closeAllConnections();
+  log({ level: "info", msg: "stopped", outcome });
+  return 0;
+}
+
+function addressPort(server: Server): number {
+  const address = server.address();
+  return typeof address === "object" && address !== null ? address.port : 0;
+}
+
+export async function serveCommand(argv: readonly string[]): Promise<number> {
+  const options = parseServeFlags(argv);
+  if (options === "help") {
+    process.stdout.write(SERVE_HELP);
+    return 0;
+  }
+  return serve(options);
+}
+
+export { UsageError };

@@ -1,0 +1,70 @@
+import { Pool } from "undici";
+
+export interface UpstreamOptions {
+  readonly connectTimeoutMs: number;
+  readonly responseTimeoutMs: number;
+  /** Connections kept per endpoint. */
+  readonly connectionsPerEndpoint: number;
+}
+
+/**
+ * Keep-alive connection pools, one per endpoint origin, created on first use
+ * and closed (after their in-flight requests) when the endpoint disappears.
+ */
+export class Upstreams {
+  readonly #options: UpstreamOptions;
+  readonly #pools = new Map<string, Pool>();
+  readonly #inFlight = new Map<string, number>();
+
+  constructor(options: UpstreamOptions) {
+    this.#options = options;
+  }
+
+  pool(origin: string): Pool {
+    let pool = this.#pools.get(origin);
+    if (pool === undefined) {
+      pool = new Pool(`http://${origin}`, {
+        connections: this.#options.connectionsPerEndpoint,
+        pipelining: 1,
+        keepAliveTimeout: 4_000,
+        keepAliveMaxTimeout: 60_000,
+        headersTimeout: this.#options.responseTimeoutMs,
+        bodyTimeout: this.#options.responseTimeoutMs,
+        connect: { timeout: this.#options.connectTimeoutMs },
+      });
+      this.#pools.set(origin, pool);
+    }
+    return pool;
+  }
+
+  readonly inFlight = (origin: string): number => this.#inFlight.get(origin) ?? 0;
+
+  started(origin: string): void {
+    this.#inFlight.set(origin, (this.#inFlight.get(origin) ?? 0) + 1);
+  }
+
+  finished(origin: string): void {
+    const count = (this.#inFlight.get(origin) ?? 1) - 1;
+    if (count <= 0) this.#inFlight.delete(origin);
+    else this.#inFlight.set(origin, count);
+  }
+
+  /** Closes the pools of endpoints that are no longer used; their in-flight requests finish first. */
+  retain(origins: ReadonlySet<string>): void {
+    for (const [origin, pool] of this.#pools) {
+      if (origins.has(origin)) continue;
+      this.#pools.delete(origin);
+      pool.close().catch(() => undefined);
+    }
+  }
+
+  get size(): number {
+    return this.#pools.size;
+  }
+
+  async close(): Promise<void> {
+    const pools = [...this.#pools.values()];
+    this.#pools.clear();
+    await Promise.allSettled(pools.map((pool) => pool.close()));
+  }
+}

@@ -1,0 +1,77 @@
+import type { IncomingMessage } from "node:http";
+import { connect, type Socket } from "node:net";
+import type { Duplex } from "node:stream";
+import type { EdgeProxy } from "./edge-proxy.js";
+import { upstreamRequestHeaders } from "./proxy-headers.js";
+
+const STATUS_TEXT: Record<number, string> = {
+  400: "Bad Request",
+  404: "Not Found",
+  502: "Bad Gateway",
+  503: "Service Unavailable",
+  504: "Gateway Timeout",
+};
+
+function refuse(socket: Duplex, status: number, body: string): void {
+  const payload = `${body}\n`;
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? ""}\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(payload)}\r\nConnection: close\r\n\r\n${payload}`,
+  );
+}
+
+/**
+ * Proxies an Upgrade (WebSocket) request: the handshake goes to the endpoint
+ * with the usual forwarding headers, and from then on bytes flow both ways
+ * untouched, with backpressure through pipe().
+ */
+export function tunnelUpgrade(
+  proxy: EdgeProxy,
+  req: IncomingMessage,
+  client: Duplex,
+  head: Buffer,
+  connectTimeoutMs: number,
+): void {
+  client.on("error", () => client.destroy());
+  const routed = proxy.route(req.headers.host ?? "", req.url ?? "");
+  if (!routed.ok) {
+    refuse(client, routed.status, routed.body);
+    return;
+  }
+  const endpoint = routed.backend.pick(proxy.options.loadBalancing, proxy.upstreams.inFlight);
+  if (endpoint === undefined) {
+    refuse(client, 503, `503 Service Unavailable: ${routed.backend.reason}`);
+    return;
+  }
+  const headers = upstreamRequestHeaders(
+    req,
+    { clientIp: req.socket.remoteAddress ?? "", proto: proxy.options.proto, port: req.socket.localPort ?? 0 },
+    true,
+  );
+  let head_ = `${req.method} ${routed.path} HTTP/1.1\r\n`;
+  for (let i = 0; i < headers.length; i += 2) head_ += `${headers[i]}: ${headers[i + 1]}\r\n`;
+  const upstream: Socket = connect({ host: endpoint.host.replace(/^\[|\]$/g, ""), port: endpoint.port });
+  upstream.setTimeout(connectTimeoutMs);
+  let connected = false;
+  upstream.once("timeout", () => {
+    if (!connected) {
+      upstream.destroy();
+      refuse(client, 504, `504 Gateway Timeout: upstream ${endpoint.origin} did not accept the connection`);
+    }
+  });
+  upstream.once("connect", () => {
+    connected = true;
+    upstream.setTimeout(0);
+    upstream.setNoDelay(true);
+    upstream.write(`${head_}\r\n`);
+    if (head.length > 0) upstream.write(head);
+    upstream.pipe(client);
+    client.pipe(upstream);
+  });
+  upstream.on("error", () => {
+    if (!connected) refuse(client, 502, `502 Bad Gateway: upstream ${endpoint.origin} refused the connection`);
+    else client.destroy();
+  });
+  upstream.on("close", () => client.destroy());
+  client.on("close", () => upstream.destroy());
+}
