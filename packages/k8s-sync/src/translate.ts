@@ -74,14 +74,23 @@ export function translateIngress(ingress: Ingress): TranslatedIngress {
  * Ingresses of our class as router input, and every backend they name
  * resolved through Services and EndpointSlices.
  */
-export function translate(snapshot: Snapshot, options: TranslateOptions): Translation {
+export function translate(
+  snapshot: Snapshot,
+  options: TranslateOptions,
+  /** Remembers translations per Ingress object, so unchanged Ingresses translate to the same object. */
+  memo?: WeakMap<Ingress, TranslatedIngress>,
+): Translation {
   const defaultClass = hasDefaultClass(snapshot.ingressClasses, options);
   const ingresses: TranslatedIngress[] = [];
   const backends = new Map<string, ResolvedBackend>();
   const problems: TranslationProblem[] = [];
   for (const ingress of snapshot.ingresses.values()) {
     if (!servesIngress(ingress, snapshot.ingressClasses, options, defaultClass)) continue;
-    const translated = translateIngress(ingress);
+    let translated = memo?.get(ingress);
+    if (translated === undefined) {
+      translated = translateIngress(ingress);
+      memo?.set(ingress, translated);
+    }
     ingresses.push(translated);
     const reported = new Set<string>();
     for (const backend of referencedBackends(ingress)) {

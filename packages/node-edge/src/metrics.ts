@@ -58,7 +58,11 @@ export class EdgeMetrics implements RequestObserver {
 
 /** Fans one request record out to several observers. */
 export function observers(...list: RequestObserver[]): RequestObserver {
-  return { onRequest: (record) => list.forEach((observer) => observer.onRequest(record)) };
+  return {
+    onRequest(record) {
+      for (const observer of list) observer.onRequest(record);
+    },
+  };
 }
 
 export const accessLog: RequestObserver = {

@@ -166,12 +166,13 @@ function prefixCanonical(path: string): string {
 // ---------------------------------------------------------------------------
 // Ordering
 
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+// "T" and "Z" may be lower case (RFC 3339 section 5.6).
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
 
 function timestampValue(timestamp: unknown): number {
   if (typeof timestamp === "number") return Number.isFinite(timestamp) ? timestamp : Number.POSITIVE_INFINITY;
   if (typeof timestamp === "string" && RFC3339.test(timestamp)) {
-    const ms = Date.parse(timestamp);
+    const ms = Date.parse(timestamp.toUpperCase());
     return Number.isNaN(ms) ? Number.POSITIVE_INFINITY : ms;
   }
   return Number.POSITIVE_INFINITY;
@@ -232,7 +233,9 @@ function collectClaims<B, P>(ingresses: readonly IngressInput<B, P>[]): Claim<B,
           written = "/";
         } else if (typeof path === "string" && isValidRulePath(path)) {
           const canonicalEscapes = canonicalizeEscapes(path);
-          if (canonicalEscapes === null) return;
+          // Not fixed by the specification: a path that only shows a forbidden form once
+          // decoded ("/a/%2e%2e/b") is left out too, as it could never match a request.
+          if (canonicalEscapes === null || !isValidRulePath(canonicalEscapes)) return;
           written = canonicalEscapes;
         } else {
           return;
