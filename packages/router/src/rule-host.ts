@@ -3,7 +3,7 @@ export type RuleHost =
   | { readonly ok: false; readonly message: string };
 
 const LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
 function dnsNameProblem(name: string): string | null {
   if (name.length > 253) return "is longer than 253 characters";
