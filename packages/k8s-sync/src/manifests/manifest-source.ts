@@ -21,6 +21,12 @@ export interface ManifestSourceOptions {
   readonly retryMs?: number;
   /** A full rescan this often, in case the platform drops a watch event. */
   readonly rescanMs?: number;
+  /**
+   * A file modified less than this long ago is read again once it has been
+   * quiet that long: a file rewritten in place can parse cleanly halfway
+   * through (cut at a document boundary, or still empty).
+   */
+  readonly settleMs?: number;
 }
 
 interface FileState {
@@ -128,6 +134,7 @@ export class ManifestSource {
     for (const path of this.#options.paths) for (const file of await listFiles(resolve(path))) present.add(file);
     let changed = false;
     let broken = false;
+    let unsettled = 0;
     for (const file of present) {
       const info = await stat(file).catch(() => undefined);
       if (info === undefined) continue;
@@ -135,6 +142,12 @@ export class ManifestSource {
       const previous = this.#files.get(file);
       if (previous?.signature === signature) {
         broken ||= previous.broken;
+        continue;
+      }
+      const settleMs = this.#options.settleMs ?? 100;
+      const age = Date.now() - info.mtimeMs; // file times are wall-clock times
+      if (!initial && age >= 0 && age < settleMs) {
+        unsettled = Math.max(unsettled, settleMs - age);
         continue;
       }
       const text = await readFile(file, "utf8").catch(() => undefined);
@@ -171,7 +184,8 @@ export class ManifestSource {
         changed = true;
       }
     }
-    if (broken) this.#schedule(this.#options.retryMs ?? 250);
+    if (unsettled > 0) this.#schedule(Math.ceil(unsettled) + 5);
+    else if (broken) this.#schedule(this.#options.retryMs ?? 250);
     if (changed || initial) this.#options.onChange(this.objects());
   }
 
