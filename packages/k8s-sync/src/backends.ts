@@ -1,4 +1,4 @@
-import type { Endpoint, EndpointSlice, IngressBackend, Service, ServicePort } from "./objects.js";
+import type { Endpoint, EndpointPort, EndpointSlice, IngressBackend, Service, ServicePort } from "./objects.js";
 import { objectKey } from "./snapshot.js";
 
 export interface EndpointAddress {
@@ -29,7 +29,7 @@ export type ResolvedBackend =
 /** The key under which the router hands a backend back: "namespace/service:port". */
 export function backendKey(namespace: string, backend: IngressBackend | undefined): string {
   const service = backend?.service;
-  if (service === undefined) {
+  if (service === undefined || service === null) {
     const resource = backend?.resource;
     return `${namespace}/resource:${resource?.kind ?? "?"}/${resource?.name ?? "?"}`;
   }
@@ -42,14 +42,17 @@ function unavailable(key: string, service: string, reason: string): ResolvedBack
 }
 
 function findServicePort(service: Service, wanted: IngressBackend["service"]): ServicePort | string {
-  const ports = service.spec?.ports ?? [];
+  const ports = Array.isArray(service.spec?.ports) ? (service.spec?.ports as readonly ServicePort[]) : [];
   const number = wanted?.port?.number;
   const name = wanted?.port?.name;
-  if (number !== undefined) return ports.find((port) => port.port === number) ?? `has no port ${number}`;
-  if (name !== undefined && name !== "")
-    return ports.find((port) => port.name === name) ?? `has no port named "${name}"`;
+  if (number !== undefined && number !== null)
+    return ports.find((port) => port?.port === number) ?? `has no port ${number}`;
+  if (name !== undefined && name !== null && name !== "")
+    return ports.find((port) => port?.name === name) ?? `has no port named "${name}"`;
   const [only] = ports;
-  return ports.length === 1 && only !== undefined ? only : "needs a port number or name in the Ingress backend";
+  return ports.length === 1 && typeof only === "object" && only !== null
+    ? only
+    : "needs a port number or name in the Ingress backend";
 }
 
 function isReady(conditions: { ready?: boolean | null } | undefined): boolean {
@@ -68,11 +71,14 @@ function collectEndpoints(
   const seen = new Set<string>();
   const found: EndpointAddress[] = [];
   for (const slice of slices) {
-    const port = (slice.ports ?? []).find((candidate) => (candidate.name ?? "") === portName)?.port;
+    const ports = Array.isArray(slice.ports) ? (slice.ports as readonly EndpointPort[]) : [];
+    const port = ports.find((candidate) => (candidate?.name ?? "") === portName)?.port;
     if (typeof port !== "number") continue;
-    for (const endpoint of slice.endpoints ?? []) {
-      if (!accept(endpoint)) continue;
-      for (const address of endpoint.addresses ?? []) {
+    for (const endpoint of Array.isArray(slice.endpoints) ? (slice.endpoints as readonly Endpoint[]) : []) {
+      if (endpoint === null || typeof endpoint !== "object" || !accept(endpoint)) continue;
+      const addresses = Array.isArray(endpoint.addresses) ? (endpoint.addresses as readonly string[]) : [];
+      for (const address of addresses) {
+        if (typeof address !== "string" || address === "") continue;
         const id = `${address}|${port}`;
         if (seen.has(id)) continue;
         seen.add(id);
@@ -96,7 +102,7 @@ export function resolveBackend(
 ): ResolvedBackend {
   const key = backendKey(namespace, backend);
   const wanted = backend?.service;
-  if (wanted === undefined) {
+  if (wanted === undefined || wanted === null) {
     return unavailable(key, "", "only Service backends are supported (resource backends are not)");
   }
   const serviceKey = objectKey(namespace, wanted.name);

@@ -3,6 +3,13 @@
  * Kubernetes API. Translation is pure; sources do the I/O.
  * @module
  */
+export {
+  ANNOTATION_PREFIX,
+  type AnnotationProblem,
+  coversHost,
+  type IngressPolicies,
+  parsePolicies,
+} from "./annotations.js";
 export { backendKey, type EndpointAddress, type ResolvedBackend, resolveBackend } from "./backends.js";
 export { type ClassOptions, hasDefaultClass, servesIngress } from "./ingress-class.js";
 export type { Log, LogEntry } from "./log.js";
@@ -10,8 +17,8 @@ export { ManifestSource, type ManifestSourceOptions } from "./manifests/manifest
 export { type ManifestProblem, type ParsedManifests, parseManifests } from "./manifests/parse-manifests.js";
 export * from "./objects.js";
 export { KINDS, type Kind, keyOf, objectKey, type Snapshot, sliceServiceKey, snapshotOf } from "./snapshot.js";
+export { readTlsSecret, TLS_SECRET_TYPE, type TlsBinding, type TlsSecret, tlsBindings } from "./tls.js";
 export {
-  type IngressPolicies,
   type TranslatedIngress,
   type TranslateOptions,
   type Translation,

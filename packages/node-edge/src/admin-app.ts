@@ -9,6 +9,8 @@ export interface AdminState {
   readonly draining: () => boolean;
   /** Problems found in the configuration, per Ingress. */
   readonly problems: () => unknown;
+  /** Certificates in use (subject, SANs, expiry, hosts; never keys). */
+  readonly certificates: () => unknown;
 }
 
 /** The admin port: health, readiness, Prometheus metrics and the current configuration. */
@@ -48,6 +50,7 @@ export function adminApp(proxy: EdgeProxy, metrics: EdgeMetrics, state: AdminSta
       problems: state.problems(),
     });
   });
+  app.get("/api/certificates", (c) => c.json(state.certificates()));
   app.notFound((c) => c.text("404 page not found\n", 404));
   return app;
 }

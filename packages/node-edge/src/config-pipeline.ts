@@ -33,7 +33,16 @@ export class ConfigPipeline {
   #problems: IngressProblems[] = [];
   #applied = false;
 
-  constructor(proxy: EdgeProxy, metrics: EdgeMetrics, log: Log, options: TranslateOptions) {
+  readonly #onTls: ((tls: Translation["tls"]) => void) | undefined;
+
+  constructor(
+    proxy: EdgeProxy,
+    metrics: EdgeMetrics,
+    log: Log,
+    options: TranslateOptions,
+    onTls?: (tls: Translation["tls"]) => void,
+  ) {
+    this.#onTls = onTls;
     this.#proxy = proxy;
     this.#metrics = metrics;
     this.#log = log;
@@ -53,6 +62,7 @@ export class ConfigPipeline {
     try {
       const translation = translate(snapshotOf(objects), this.#options, this.#memo);
       const config = nextConfig(this.#proxy.config, translation, this.#translation);
+      this.#onTls?.(translation.tls);
       this.#proxy.swap(config);
       this.#translation = translation;
       this.#applied = true;

@@ -1,21 +1,32 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { IngressPolicies } from "@rennet/k8s-sync";
-import { normalizePath, type RouteMatch } from "@rennet/router";
+import type { TLSSocket } from "node:tls";
+import { coversHost, type IngressPolicies } from "@rennet/k8s-sync";
+import { normalizeHost, normalizePath, type RouteMatch } from "@rennet/router";
 import type { BackendTarget, EdgeConfig, Endpoint, LoadBalancing } from "./edge-config.js";
 import { EMPTY_CONFIG } from "./edge-config.js";
 import { classifyUpstreamError, dispatchUpstream, type ForwardListener, ResponseForwarder } from "./forward.js";
-import { upstreamRequestHeaders } from "./proxy-headers.js";
+import { requestHost, upstreamRequestHeaders } from "./proxy-headers.js";
 import type { RequestObserver, UpstreamErrorKind } from "./request-record.js";
 import type { Upstreams } from "./upstreams.js";
 
 export interface EdgeProxyOptions {
   readonly loadBalancing: LoadBalancing;
-  readonly proto: "http" | "https";
+  /** Global default of rennet.dev/ssl-redirect (--ssl-redirect). */
+  readonly sslRedirect: boolean;
+  /** The HTTPS listener's port, for redirect targets; undefined when there is none. */
+  readonly httpsPort: number | undefined;
+}
+
+/** Whether the request came over TLS (HTTP/1.1 or HTTP/2). */
+export function isEncrypted(req: IncomingMessage): boolean {
+  return (req.socket as TLSSocket).encrypted === true;
 }
 
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
 
-type Route = RouteMatch<string, IngressPolicies> | { backend: string; ingress: { namespace: string; name: string } };
+type Route =
+  | RouteMatch<string, IngressPolicies>
+  | { backend: string; ingress: { namespace: string; name: string }; policies: IngressPolicies | undefined };
 
 export function sendPlain(res: ServerResponse, status: number, body: string, extra?: Record<string, string>): void {
   if (res.headersSent) {
@@ -91,15 +102,43 @@ export class EdgeProxy {
 
   handle(req: IncomingMessage, res: ServerResponse): void {
     const started = performance.now();
-    const host = req.headers.host ?? "";
+    const host = requestHost(req);
     const routed = this.route(host, req.url ?? "");
     if (!routed.ok) {
       sendPlain(res, routed.status, routed.body);
       this.observer.onRequest(record(req, host, routed.status, 0, started, "", routed.route, undefined));
       return;
     }
-    new ProxiedRequest(this, req, res, routed.route, routed.backend, routed.path, started).start();
+    const encrypted = isEncrypted(req);
+    const policies = routed.route.policies;
+    if (!encrypted && policies !== undefined && this.#redirects(policies, host)) {
+      const location = `https://${hostWithoutPort(host)}${this.options.httpsPort === undefined || this.options.httpsPort === 443 ? "" : `:${this.options.httpsPort}`}${routed.path}`;
+      sendPlain(res, 308, `308 Permanent Redirect: ${location}`, { location });
+      this.observer.onRequest(record(req, host, 308, 0, started, "", routed.route, routed.backend));
+      return;
+    }
+    const hsts = encrypted && policies?.hsts !== undefined ? hstsHeader(policies.hsts) : null;
+    new ProxiedRequest(this, req, res, routed.route, routed.backend, routed.path, started, hsts).start();
   }
+
+  #redirects(policies: IngressPolicies, host: string): boolean {
+    if (policies.forceSslRedirect === true) return true;
+    if (!(policies.sslRedirect ?? this.options.sslRedirect)) return false;
+    return coversHost(policies.tlsHosts, normalizeHost(host));
+  }
+}
+
+function hostWithoutPort(host: string): string {
+  if (host.startsWith("[")) return host.slice(0, host.indexOf("]") + 1);
+  const colon = host.lastIndexOf(":");
+  return colon === -1 ? host : host.slice(0, colon);
+}
+
+function hstsHeader(hsts: NonNullable<IngressPolicies["hsts"]>): string[] {
+  let value = `max-age=${hsts.maxAge}`;
+  if (hsts.includeSubdomains) value += "; includeSubDomains";
+  if (hsts.preload) value += "; preload";
+  return ["strict-transport-security", value];
 }
 
 function record(
@@ -138,6 +177,7 @@ class ProxiedRequest implements ForwardListener {
   readonly #path: string;
   readonly #started: number;
   readonly #hasBody: boolean;
+  readonly #extraHeaders: readonly string[] | null;
   #endpoint: Endpoint | undefined;
   #forwarder: ResponseForwarder | undefined;
   #status = 0;
@@ -151,7 +191,9 @@ class ProxiedRequest implements ForwardListener {
     backend: BackendTarget,
     path: string,
     started: number,
+    extraHeaders: readonly string[] | null,
   ) {
+    this.#extraHeaders = extraHeaders;
     this.#proxy = proxy;
     this.#req = req;
     this.#res = res;
@@ -176,12 +218,12 @@ class ProxiedRequest implements ForwardListener {
     }
     const upstreams = this.#proxy.upstreams;
     this.#endpoint = endpoint;
-    this.#forwarder = new ResponseForwarder(this.#res, this);
+    this.#forwarder = new ResponseForwarder(this.#res, this, this.#extraHeaders);
     upstreams.started(endpoint.origin);
     const req = this.#req;
     const headers = upstreamRequestHeaders(req, {
       clientIp: req.socket.remoteAddress ?? "",
-      proto: this.#proxy.options.proto,
+      proto: isEncrypted(req) ? "https" : "http",
       port: req.socket.localPort ?? 0,
     });
     dispatchUpstream(
@@ -199,7 +241,7 @@ class ProxiedRequest implements ForwardListener {
     this.#proxy.observer.onRequest(
       record(
         this.#req,
-        this.#req.headers.host ?? "",
+        requestHost(this.#req),
         status,
         bytes,
         this.#started,

@@ -1,10 +1,12 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import { createSecureServer, type Http2SecureServer, type SecureServerOptions } from "node:http2";
 import type { Duplex } from "node:stream";
 import { createAdaptorServer, type HttpBindings } from "@hono/node-server";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import { Hono } from "hono";
 import type { EdgeProxy } from "./edge-proxy.js";
 import { sendPlain } from "./edge-proxy.js";
+import type { CertificateStore } from "./tls/certificate-store.js";
 import { tunnelUpgrade } from "./websocket-tunnel.js";
 
 export interface EdgeServerOptions {
@@ -72,6 +74,48 @@ export function createEdgeServer(proxy: EdgeProxy, options: EdgeServerOptions): 
       `HTTP/1.1 ${status}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
     );
   });
+  return server;
+}
+
+/**
+ * The HTTPS listener: ALPN offers h2 and http/1.1 (HTTP/2 clients are served
+ * over HTTP/2 and proxied to HTTP/1.1 backends), certificates by SNI, TLS 1.2
+ * at least, session tickets shared by every certificate's context.
+ */
+export function createEdgeTlsServer(
+  proxy: EdgeProxy,
+  certificates: CertificateStore,
+  options: EdgeServerOptions,
+): Http2SecureServer {
+  const app = edgeApp(proxy);
+  const { cert, key } = certificates.defaultCertificate;
+  const server = createAdaptorServer({
+    fetch: app.fetch,
+    autoCleanupIncoming: false,
+    createServer: createSecureServer,
+    serverOptions: {
+      allowHTTP1: true,
+      cert,
+      key,
+      SNICallback: certificates.SNICallback,
+      minVersion: "TLSv1.2",
+      honorCipherOrder: true,
+      ticketKeys: certificates.ticketKeys,
+      maxSessionMemory: 10,
+      maxHeaderListPairs: 256,
+      maxSendHeaderBlockLength: options.maxHeaderSize * 4,
+      settings: { maxHeaderListSize: options.maxHeaderSize },
+      // HTTP/1.1 connections on this listener get the same limits as on the plain one.
+      headersTimeout: options.headersTimeoutMs,
+      requestTimeout: options.requestTimeoutMs,
+      keepAliveTimeout: options.keepAliveTimeoutMs,
+      maxHeaderSize: options.maxHeaderSize,
+    } as SecureServerOptions,
+  }) as Http2SecureServer;
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+    tunnelUpgrade(proxy, req, socket, head, options.connectTimeoutMs),
+  );
+  server.setTimeout(options.requestTimeoutMs);
   return server;
 }
 

@@ -31,3 +31,11 @@ export function oneOf<T extends string>(flag: string, text: string, allowed: rea
   }
   return text as T;
 }
+
+export function namespacedName(flag: string, text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/.test(text)) {
+    throw new UsageError(`--${flag} must be namespace/name, got "${text}"`);
+  }
+  return text;
+}

@@ -56,9 +56,13 @@ export class ResponseForwarder implements Dispatcher.DispatchHandler {
   #started = false;
   #done = false;
 
-  constructor(res: ServerResponse, listener: ForwardListener) {
+  readonly #extraHeaders: readonly string[] | null;
+
+  /** `extraHeaders` (flat name/value list) are added to the response, e.g. Strict-Transport-Security. */
+  constructor(res: ServerResponse, listener: ForwardListener, extraHeaders: readonly string[] | null = null) {
     this.#res = res;
     this.#listener = listener;
+    this.#extraHeaders = extraHeaders;
   }
 
   /** Called when the client goes away: the upstream request is aborted. */
@@ -71,12 +75,7 @@ export class ResponseForwarder implements Dispatcher.DispatchHandler {
     this.#controller = controller;
   }
 
-  onResponseStart(
-    controller: Dispatcher.DispatchController,
-    statusCode: number,
-    headers: IncomingHttpHeaders,
-    statusMessage?: string,
-  ): void {
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
     if (statusCode < 200) return; // 1xx: the final response follows
     const res = this.#res;
     if (res.destroyed) {
@@ -84,7 +83,9 @@ export class ResponseForwarder implements Dispatcher.DispatchHandler {
       return;
     }
     this.#started = true;
-    res.writeHead(statusCode, statusMessage ?? "", clientResponseHeaders(headers));
+    const out = clientResponseHeaders(headers);
+    if (this.#extraHeaders !== null) out.push(...this.#extraHeaders);
+    res.writeHead(statusCode, out);
     res.flushHeaders();
     this.#listener.onStarted(statusCode);
   }

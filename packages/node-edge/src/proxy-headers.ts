@@ -31,6 +31,11 @@ function connectionListed(value: string | string[] | undefined): Set<string> | n
   return names.size === 0 ? null : names;
 }
 
+/** The Host of an HTTP/1 request, or the :authority of an HTTP/2 one. */
+export function requestHost(req: IncomingMessage): string {
+  return req.headers.host ?? (req.headers[":authority"] as string | undefined) ?? "";
+}
+
 export interface ForwardedFor {
   readonly clientIp: string;
   readonly proto: "http" | "https";
@@ -48,9 +53,12 @@ export function upstreamRequestHeaders(req: IncomingMessage, forwarded: Forwarde
   const listed = connectionListed(req.headers.connection);
   const out: string[] = [];
   let priorForwardedFor = "";
+  let sawHost = false;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
+    if (name.charCodeAt(0) === 58) continue; // HTTP/2 pseudo-headers (":authority" becomes Host below)
     const lower = name.toLowerCase();
+    if (lower === "host") sawHost = true;
     if (HOP_BY_HOP.has(lower) || listed?.has(lower)) continue;
     if (FORWARDED.has(lower)) {
       if (lower === "x-forwarded-for") priorForwardedFor += (priorForwardedFor === "" ? "" : ", ") + raw[i + 1];
@@ -58,7 +66,8 @@ export function upstreamRequestHeaders(req: IncomingMessage, forwarded: Forwarde
     }
     out.push(name, raw[i + 1] as string);
   }
-  const host = req.headers.host ?? "";
+  const host = requestHost(req);
+  if (!sawHost && host !== "") out.push("host", host);
   out.push(
     "x-forwarded-for",
     priorForwardedFor === "" ? forwarded.clientIp : `${priorForwardedFor}, ${forwarded.clientIp}`,

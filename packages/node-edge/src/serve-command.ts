@@ -5,10 +5,11 @@ import { ManifestSource } from "@rennet/k8s-sync";
 import { adminApp } from "./admin-app.js";
 import { ConfigPipeline } from "./config-pipeline.js";
 import { EdgeProxy } from "./edge-proxy.js";
-import { createAdminServer, createEdgeServer } from "./edge-server.js";
-import { duration, oneOf, port, UsageError } from "./flags.js";
+import { createAdminServer, createEdgeServer, createEdgeTlsServer } from "./edge-server.js";
+import { duration, namespacedName, oneOf, port, UsageError } from "./flags.js";
 import { stderrLog } from "./logger.js";
 import { accessLog, EdgeMetrics, observers } from "./metrics.js";
+import { CertificateStore } from "./tls/certificate-store.js";
 import { Upstreams } from "./upstreams.js";
 
 export const SERVE_HELP = `Usage: rennet serve --manifests <file-or-dir> [--manifests …] [flags]
@@ -19,6 +20,10 @@ are read recursively and watched: changes apply within a second, without restart
 Flags:
   --manifests <path>                 manifest file or directory (repeatable; required)
   --http-port <port>                 HTTP listener port (default 8000)
+  --https-port <port>                HTTPS listener port: HTTP/2 and HTTP/1.1, certificates by SNI (default 8443)
+  --default-certificate <ns/name>    TLS Secret for unknown or missing SNI (default: self-signed, generated in memory)
+  --ssl-redirect                     redirect HTTP to HTTPS (308) for hosts with TLS unless an Ingress says
+                                     rennet.dev/ssl-redirect: "false" (default off, as the Kubernetes spec expects)
   --admin-port <port>                admin port: /healthz /readyz /metrics /api/config (default 8080)
   --bind <address>                   address the listeners bind (default 0.0.0.0)
   --ingress-class <name>             class name for the kubernetes.io/ingress.class annotation (default rennet)
@@ -36,6 +41,9 @@ Flags:
 export interface ServeOptions {
   readonly manifests: readonly string[];
   readonly httpPort: number;
+  readonly httpsPort: number;
+  readonly defaultCertificate: string | undefined;
+  readonly sslRedirect: boolean;
   readonly adminPort: number;
   readonly bind: string;
   readonly ingressClass: string;
@@ -69,6 +77,9 @@ export function parseServeFlags(argv: readonly string[]): ServeOptions | "help" 
   return {
     manifests,
     httpPort: port("http-port", v["http-port"]),
+    httpsPort: port("https-port", v["https-port"]),
+    defaultCertificate: namespacedName("default-certificate", v["default-certificate"]),
+    sslRedirect: v["ssl-redirect"],
     adminPort: port("admin-port", v["admin-port"]),
     bind: v.bind,
     ingressClass,
@@ -86,6 +97,9 @@ export function parseServeFlags(argv: readonly string[]): ServeOptions | "help" 
 const SERVE_FLAGS = {
   manifests: { type: "string", multiple: true },
   "http-port": { type: "string", default: "8000" },
+  "https-port": { type: "string", default: "8443" },
+  "default-certificate": { type: "string" },
+  "ssl-redirect": { type: "boolean", default: false },
   "admin-port": { type: "string", default: "8080" },
   bind: { type: "string", default: "0.0.0.0" },
   "ingress-class": { type: "string", default: "rennet" },
@@ -119,32 +133,55 @@ export async function serve(options: ServeOptions): Promise<number> {
     connectionsPerEndpoint: 256,
   });
   const observer = options.accessLog === "json" ? observers(metrics, accessLog) : metrics;
-  const proxy = new EdgeProxy(upstreams, observer, { loadBalancing: options.loadBalancing, proto: "http" });
-  const pipeline = new ConfigPipeline(proxy, metrics, log, { className: options.ingressClass });
+  const proxy = new EdgeProxy(upstreams, observer, {
+    loadBalancing: options.loadBalancing,
+    sslRedirect: options.sslRedirect,
+    httpsPort: options.httpsPort,
+  });
+  const certificates = new CertificateStore(log);
+  let tlsServer: ReturnType<typeof createEdgeTlsServer> | undefined;
+  const pipeline = new ConfigPipeline(
+    proxy,
+    metrics,
+    log,
+    {
+      className: options.ingressClass,
+      ...(options.defaultCertificate !== undefined ? { defaultCertificate: options.defaultCertificate } : {}),
+    },
+    (tls) => {
+      const defaultChanged = certificates.update(tls.bindings, tls.secrets, tls.defaultCertificate);
+      if (defaultChanged) tlsServer?.setSecureContext(certificates.defaultCertificate);
+    },
+  );
   let draining = false;
   const admin = createAdminServer(
     adminApp(proxy, metrics, {
       ready: () => pipeline.applied,
       draining: () => draining,
       problems: () => pipeline.problems,
+      certificates: () => certificates.certificates(),
     }),
   );
-  const edge = createEdgeServer(proxy, {
+  const edgeOptions = {
     headersTimeoutMs: options.headersTimeoutMs,
     requestTimeoutMs: options.requestTimeoutMs,
     keepAliveTimeoutMs: 65_000,
     maxHeaderSize: options.maxHeaderSize,
     connectTimeoutMs: options.connectTimeoutMs,
-  });
+  };
+  const edge = createEdgeServer(proxy, edgeOptions);
   const source = new ManifestSource({ paths: options.manifests, log, onChange: (objects) => pipeline.apply(objects) });
 
   await listen(admin, options.adminPort, options.bind, "admin");
   await source.start();
   await listen(edge, options.httpPort, options.bind, "http");
+  tlsServer = createEdgeTlsServer(proxy, certificates, edgeOptions);
+  await listen(tlsServer as unknown as Server, options.httpsPort, options.bind, "https");
   log({
     level: "info",
     msg: "rennet is serving",
     http: `${options.bind}:${addressPort(edge)}`,
+    https: `${options.bind}:${addressPort(tlsServer as unknown as Server)}`,
     admin: `${options.bind}:${addressPort(admin)}`,
     manifests: options.manifests,
   });
@@ -161,7 +198,10 @@ export async function serve(options: ServeOptions): Promise<number> {
     gracePeriodMs: options.gracePeriodMs,
   });
   source.close();
-  const closed = new Promise<void>((resolve) => edge.close(() => resolve()));
+  const closed = Promise.all([
+    new Promise<void>((resolve) => edge.close(() => resolve())),
+    new Promise<void>((resolve) => tlsServer?.close(() => resolve()) ?? resolve()),
+  ]);
   const idle = setInterval(() => edge.closeIdleConnections(), 100);
   const grace = new Promise<"timeout">((resolve) =>
     setTimeout(() => resolve("timeout"), options.gracePeriodMs).unref(),
@@ -171,6 +211,7 @@ export async function serve(options: ServeOptions): Promise<number> {
   if (outcome === "timeout") {
     log({ level: "warn", msg: "grace period over; closing the remaining connections" });
     edge.closeAllConnections();
+    // HTTP/2 sessions and TLS sockets have no closeAllConnections: the exit below ends them.
   }
   await upstreams.close();
   admin.close();

@@ -1,8 +1,8 @@
 import type { IncomingMessage } from "node:http";
 import { connect, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import type { EdgeProxy } from "./edge-proxy.js";
-import { upstreamRequestHeaders } from "./proxy-headers.js";
+import { type EdgeProxy, isEncrypted } from "./edge-proxy.js";
+import { requestHost, upstreamRequestHeaders } from "./proxy-headers.js";
 
 const STATUS_TEXT: Record<number, string> = {
   400: "Bad Request",
@@ -33,7 +33,7 @@ export function tunnelUpgrade(
   connectTimeoutMs: number,
 ): void {
   client.on("error", () => client.destroy());
-  const routed = proxy.route(req.headers.host ?? "", req.url ?? "");
+  const routed = proxy.route(requestHost(req), req.url ?? "");
   if (!routed.ok) {
     refuse(client, routed.status, routed.body);
     return;
@@ -45,7 +45,11 @@ export function tunnelUpgrade(
   }
   const headers = upstreamRequestHeaders(
     req,
-    { clientIp: req.socket.remoteAddress ?? "", proto: proxy.options.proto, port: req.socket.localPort ?? 0 },
+    {
+      clientIp: req.socket.remoteAddress ?? "",
+      proto: isEncrypted(req) ? "https" : "http",
+      port: req.socket.localPort ?? 0,
+    },
     true,
   );
   let head_ = `${req.method} ${routed.path} HTTP/1.1\r\n`;

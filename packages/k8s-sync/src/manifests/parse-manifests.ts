@@ -1,4 +1,4 @@
-import { parseAllDocuments } from "yaml";
+import { parseAllDocuments, parseDocument } from "yaml";
 import type { KubeObject } from "../objects.js";
 import { KINDS, type Kind } from "../snapshot.js";
 
@@ -53,12 +53,23 @@ function withDefaultNamespace(object: KubeObject): KubeObject {
 
 function documentsOf(file: string, text: string): { values: unknown[] } | { problems: ManifestProblem[] } {
   if (file.endsWith(".json")) {
+    let value: unknown;
     try {
-      const value: unknown = JSON.parse(text);
-      return { values: Array.isArray(value) ? value : [value] };
+      value = JSON.parse(text);
     } catch (error) {
       return { problems: [{ file, message: `invalid JSON: ${(error as Error).message}` }] };
     }
+    // JSON.parse keeps the last of duplicate keys silently; YAML (a superset of JSON) tells.
+    const duplicate = parseDocument(text, { uniqueKeys: true }).errors.find((error) => error.code === "DUPLICATE_KEY");
+    if (duplicate !== undefined) {
+      return { problems: [{ file, message: `invalid JSON: ${duplicate.message.split("\n")[0]}` }] };
+    }
+    // The items of a List (or an array) are its documents, so that problems name the item at fault.
+    const list = value as { kind?: unknown; items?: unknown } | null;
+    if (list !== null && typeof list === "object" && list.kind === "List" && Array.isArray(list.items)) {
+      return { values: list.items };
+    }
+    return { values: Array.isArray(value) ? value : [value] };
   }
   const problems: ManifestProblem[] = [];
   const values: unknown[] = [];
@@ -68,7 +79,12 @@ function documentsOf(file: string, text: string): { values: unknown[] } | { prob
       problems.push({ file, document: index, message: `invalid YAML: ${error.message.split("\n")[0]}` });
       return;
     }
-    values.push(document.toJS({ maxAliasCount: 100 }));
+    try {
+      values.push(document.toJS({ maxAliasCount: 100 }));
+    } catch (error) {
+      // e.g. "Excessive alias count" for a billion-laughs document: reject, never throw.
+      problems.push({ file, document: index, message: `invalid YAML: ${(error as Error).message}` });
+    }
   });
   return problems.length > 0 ? { problems } : { values };
 }
