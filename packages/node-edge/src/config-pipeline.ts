@@ -34,6 +34,8 @@ export class ConfigPipeline {
   #applied = false;
 
   readonly #onTls: ((tls: Translation["tls"]) => void) | undefined;
+  /** Called after each applied configuration, with what it was made from. */
+  onApplied: ((objects: readonly KubeObject[], translation: Translation) => void) | undefined;
 
   constructor(
     proxy: EdgeProxy,
@@ -57,6 +59,19 @@ export class ConfigPipeline {
     return this.#problems;
   }
 
+  /**
+   * "namespace/name" of the Ingresses that serve traffic now: of our class,
+   * with at least one winning route or the winning default backend.
+   */
+  servedIngresses(): Set<string> {
+    const table = this.#proxy.config.table;
+    const served = new Set<string>();
+    for (const route of table.routes()) served.add(`${route.ingress.namespace}/${route.ingress.name}`);
+    const fallback = table.defaultBackend;
+    if (fallback !== null) served.add(`${fallback.ingress.namespace}/${fallback.ingress.name}`);
+    return served;
+  }
+
   apply(objects: readonly KubeObject[]): void {
     const started = performance.now();
     try {
@@ -73,6 +88,7 @@ export class ConfigPipeline {
       for (const backend of config.backends.values()) endpoints += backend.endpoints.length;
       this.#metrics.endpoints.set(endpoints);
       this.#report(translation, config.table.allDiagnostics());
+      this.onApplied?.(objects, translation);
       this.#log({
         level: "info",
         msg: "configuration applied",

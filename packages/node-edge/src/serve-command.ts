@@ -3,6 +3,7 @@ import type { Server } from "node:http";
 import { parseArgs } from "node:util";
 import { ManifestSource } from "@rennet/k8s-sync";
 import { adminApp } from "./admin-app.js";
+import { ClusterMode } from "./cluster-mode.js";
 import { ConfigPipeline } from "./config-pipeline.js";
 import { EdgeProxy } from "./edge-proxy.js";
 import { createAdminServer, createEdgeServer, createEdgeTlsServer } from "./edge-server.js";
@@ -12,13 +13,24 @@ import { accessLog, EdgeMetrics, observers } from "./metrics.js";
 import { CertificateStore } from "./tls/certificate-store.js";
 import { Upstreams } from "./upstreams.js";
 
-export const SERVE_HELP = `Usage: rennet serve --manifests <file-or-dir> [--manifests …] [flags]
+export const SERVE_HELP = `Usage: rennet serve [--manifests <file-or-dir> …] [flags]
 
-Serves the Ingresses of manifest files (YAML, multi-document, or JSON; directories
-are read recursively and watched: changes apply within a second, without restart).
+Standalone mode (--manifests): serves the Ingresses of manifest files (YAML,
+multi-document, or JSON; directories are read recursively and watched: changes
+apply within a second, without restart).
+Cluster mode (no --manifests): watches the Kubernetes API (in-cluster service
+account, or --kubeconfig, then $KUBECONFIG, then ~/.kube/config), writes Ingress
+status and Events from the elected leader only.
 
 Flags:
-  --manifests <path>                 manifest file or directory (repeatable; required)
+  --manifests <path>                 manifest file or directory (repeatable); selects standalone mode
+  --kubeconfig <file>                cluster mode: kubeconfig to use
+  --watch-namespace <ns>             cluster mode: watch one namespace (default: all)
+  --publish-address <ip-or-host>     cluster mode: address written to Ingress status
+  --publish-service <ns/name>        cluster mode: take the status address from this Service's load balancer
+                                     or external IPs (default: the node IP from $NODE_IP)
+  --election-namespace <ns>          cluster mode: namespace of the leader election Lease
+                                     (default: $POD_NAMESPACE, else "rennet")
   --http-port <port>                 HTTP listener port (default 8000)
   --https-port <port>                HTTPS listener port: HTTP/2 and HTTP/1.1, certificates by SNI (default 8443)
   --default-certificate <ns/name>    TLS Secret for unknown or missing SNI (default: self-signed, generated in memory)
@@ -40,6 +52,11 @@ Flags:
 
 export interface ServeOptions {
   readonly manifests: readonly string[];
+  readonly kubeconfig: string | undefined;
+  readonly watchNamespace: string | undefined;
+  readonly publishAddress: string | undefined;
+  readonly publishService: string | undefined;
+  readonly electionNamespace: string;
   readonly httpPort: number;
   readonly httpsPort: number;
   readonly defaultCertificate: string | undefined;
@@ -67,7 +84,20 @@ export function parseServeFlags(argv: readonly string[]): ServeOptions | "help" 
   const v = parsed.values;
   if (v.help) return "help";
   const manifests = v.manifests ?? [];
-  if (manifests.length === 0) throw new UsageError("--manifests is required (a manifest file or directory)");
+  if (manifests.length > 0) {
+    for (const flag of ["kubeconfig", "watch-namespace", "publish-address", "publish-service"] as const) {
+      if (v[flag] !== undefined)
+        throw new UsageError(`--${flag} is for cluster mode; it cannot be used with --manifests`);
+    }
+  }
+  const watchNamespace = v["watch-namespace"];
+  if (watchNamespace !== undefined && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(watchNamespace)) {
+    throw new UsageError(`--watch-namespace must be a namespace name, got "${watchNamespace}"`);
+  }
+  const publishAddress = v["publish-address"];
+  if (publishAddress !== undefined && !/^[A-Za-z0-9.:-]+$/.test(publishAddress)) {
+    throw new UsageError(`--publish-address must be an IP address or a host name, got "${publishAddress}"`);
+  }
   const maxHeaderSize = Number(v["max-header-size"]);
   if (!Number.isInteger(maxHeaderSize) || maxHeaderSize < 1024) {
     throw new UsageError(`--max-header-size must be a whole number of bytes >= 1024, got "${v["max-header-size"]}"`);
@@ -76,6 +106,11 @@ export function parseServeFlags(argv: readonly string[]): ServeOptions | "help" 
   if (ingressClass === "") throw new UsageError("--ingress-class must not be empty");
   return {
     manifests,
+    kubeconfig: v.kubeconfig,
+    watchNamespace,
+    publishAddress,
+    publishService: namespacedName("publish-service", v["publish-service"]),
+    electionNamespace: v["election-namespace"] ?? process.env.POD_NAMESPACE ?? "rennet",
     httpPort: port("http-port", v["http-port"]),
     httpsPort: port("https-port", v["https-port"]),
     defaultCertificate: namespacedName("default-certificate", v["default-certificate"]),
@@ -96,6 +131,11 @@ export function parseServeFlags(argv: readonly string[]): ServeOptions | "help" 
 
 const SERVE_FLAGS = {
   manifests: { type: "string", multiple: true },
+  kubeconfig: { type: "string" },
+  "watch-namespace": { type: "string" },
+  "publish-address": { type: "string" },
+  "publish-service": { type: "string" },
+  "election-namespace": { type: "string" },
   "http-port": { type: "string", default: "8000" },
   "https-port": { type: "string", default: "8443" },
   "default-certificate": { type: "string" },
@@ -170,10 +210,21 @@ export async function serve(options: ServeOptions): Promise<number> {
     connectTimeoutMs: options.connectTimeoutMs,
   };
   const edge = createEdgeServer(proxy, edgeOptions);
-  const source = new ManifestSource({ paths: options.manifests, log, onChange: (objects) => pipeline.apply(objects) });
+  const source =
+    options.manifests.length > 0
+      ? new ManifestSource({ paths: options.manifests, log, onChange: (objects) => pipeline.apply(objects) })
+      : new ClusterMode(pipeline, log, {
+          kubeconfig: options.kubeconfig,
+          watchNamespace: options.watchNamespace,
+          publishAddress: options.publishAddress,
+          publishService: options.publishService,
+          electionNamespace: options.electionNamespace,
+          ...leaseTimingFromEnv(),
+        });
 
   await listen(admin, options.adminPort, options.bind, "admin");
-  await source.start();
+  // Cluster mode serves (503 from /readyz) while it waits for the API server.
+  await (source instanceof ClusterMode ? source.start().catch(() => undefined) : source.start());
   await listen(edge, options.httpPort, options.bind, "http");
   tlsServer = createEdgeTlsServer(proxy, certificates, edgeOptions);
   await listen(tlsServer as unknown as Server, options.httpsPort, options.bind, "https");
@@ -183,6 +234,7 @@ export async function serve(options: ServeOptions): Promise<number> {
     http: `${options.bind}:${addressPort(edge)}`,
     https: `${options.bind}:${addressPort(tlsServer as unknown as Server)}`,
     admin: `${options.bind}:${addressPort(admin)}`,
+    mode: options.manifests.length > 0 ? "standalone" : "cluster",
     manifests: options.manifests,
   });
 
@@ -197,7 +249,8 @@ export async function serve(options: ServeOptions): Promise<number> {
     signal,
     gracePeriodMs: options.gracePeriodMs,
   });
-  source.close();
+  if (source instanceof ClusterMode) await source.stop();
+  else source.close();
   const closed = Promise.all([
     new Promise<void>((resolve) => edge.close(() => resolve())),
     new Promise<void>((resolve) => tlsServer?.close(() => resolve()) ?? resolve()),
@@ -218,6 +271,16 @@ export async function serve(options: ServeOptions): Promise<number> {
   admin.closeAllConnections();
   log({ level: "info", msg: "stopped", outcome });
   return 0;
+}
+
+// Lease timing for tests that exercise failover; production uses client-go's defaults (15 s / 2 s).
+function leaseTimingFromEnv(): { leaseDurationMs?: number; retryPeriodMs?: number } {
+  const lease = Number(process.env.RENNET_LEASE_DURATION_MS);
+  const retry = Number(process.env.RENNET_LEASE_RETRY_MS);
+  return {
+    ...(Number.isFinite(lease) && lease > 0 ? { leaseDurationMs: lease } : {}),
+    ...(Number.isFinite(retry) && retry > 0 ? { retryPeriodMs: retry } : {}),
+  };
 }
 
 function addressPort(server: Server): number {

@@ -68,7 +68,11 @@ export class ManifestSource {
       if (info === undefined) throw new Error(`manifest path ${path} does not exist`);
     }
     await this.#scan(true);
-    for (const path of this.#options.paths) this.#watch(resolve(path));
+    // Watching before start() resolves: a change made once the caller is told
+    // "started" must not wait for the periodic rescan.
+    await Promise.all(this.#options.paths.map((path) => this.#watch(resolve(path))));
+    // A change made while the first scan read the files was not watched yet.
+    this.#schedule(0);
     const rescanMs = this.#options.rescanMs ?? 2000;
     this.#rescan = setInterval(() => this.#schedule(0), rescanMs);
     this.#rescan.unref();
@@ -90,9 +94,9 @@ export class ManifestSource {
     return [...byIdentity.values()];
   }
 
-  #watch(path: string): void {
+  #watch(path: string): Promise<void> {
     const onEvent = () => this.#schedule(this.#options.debounceMs ?? 50);
-    stat(path)
+    return stat(path)
       .then((info) => {
         if (this.#closed) return;
         const watcher = info.isDirectory()

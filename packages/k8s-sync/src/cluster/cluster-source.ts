@@ -1,0 +1,153 @@
+import { type KubeConfig, type KubernetesObject, ListWatch, Watch } from "@kubernetes/client-node";
+import type { Log } from "../log.js";
+import type { KubeObject } from "../objects.js";
+import { describeApiError } from "./api-errors.js";
+import { type WatchedResource, watchedResources } from "./watched-resources.js";
+
+export interface ClusterSourceOptions {
+  readonly config: KubeConfig;
+  /** Watch one namespace only (--watch-namespace); cluster-wide when undefined. */
+  readonly namespace?: string;
+  readonly log: Log;
+  /** Every watched object, after all informers listed once and after each burst of changes. */
+  readonly onChange: (objects: readonly KubeObject[]) => void;
+  /** How long a burst of watch events is gathered before one update (ms). */
+  readonly coalesceMs?: number;
+  /** First and longest wait before restarting a failed informer (ms). */
+  readonly backoffMs?: { readonly initial: number; readonly max: number };
+}
+
+interface Informer {
+  readonly resource: WatchedResource;
+  readonly watch: ListWatch<KubernetesObject>;
+  listed: boolean;
+  failures: number;
+  restart: NodeJS.Timeout | undefined;
+}
+
+/**
+ * Kubernetes objects from the API server through client-node informers
+ * (list + watch). client-node relists by itself on 410 Gone; on any other
+ * error an informer stops, so this restarts it with exponential backoff from
+ * its last resourceVersion. Nothing is applied until every informer has listed
+ * once; after that a lost API server keeps the last objects.
+ */
+export class ClusterSource {
+  readonly #options: ClusterSourceOptions;
+  readonly #informers: Informer[];
+  #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
+  #ready = false;
+
+  constructor(options: ClusterSourceOptions) {
+    this.#options = options;
+    const watch = new Watch(options.config);
+    this.#informers = watchedResources(options.config, options.namespace).map((resource) => {
+      const informer: Informer = {
+        resource,
+        listed: false,
+        failures: 0,
+        restart: undefined,
+        watch: new ListWatch(
+          resource.path,
+          watch,
+          async () => {
+            const list = await resource.list();
+            informer.listed = true;
+            informer.failures = 0;
+            return list;
+          },
+          false,
+          undefined,
+          resource.fieldSelector,
+        ),
+      };
+      const changed = () => this.#changed();
+      informer.watch.on("add", changed);
+      informer.watch.on("update", changed);
+      informer.watch.on("delete", changed);
+      informer.watch.on("error", (error: unknown) => this.#failed(informer, error));
+      return informer;
+    });
+  }
+
+  /** True once every informer has listed at least once. */
+  get ready(): boolean {
+    return this.#ready;
+  }
+
+  /** Starts every informer; resolves when each has made its first attempt (listed or failed). */
+  async start(): Promise<void> {
+    await Promise.all(this.#informers.map((informer) => this.#start(informer)));
+    this.#checkReady();
+  }
+
+  async #start(informer: Informer): Promise<void> {
+    try {
+      await informer.watch.start();
+    } catch (error) {
+      this.#failed(informer, error);
+    }
+  }
+
+  #failed(informer: Informer, error: unknown): void {
+    if (this.#stopped) return;
+    informer.failures++;
+    const backoff = this.#options.backoffMs ?? { initial: 1000, max: 30_000 };
+    const delay = Math.min(backoff.max, backoff.initial * 2 ** Math.min(informer.failures - 1, 16));
+    this.#options.log({
+      level: "error",
+      msg: informer.listed
+        ? "watch failed; the last configuration keeps serving"
+        : "cannot list from the Kubernetes API; not ready until it answers",
+      resource: informer.resource.kind,
+      problem: describeApiError(error, informer.resource, informer.listed ? "watch" : "list"),
+      retryInMs: delay,
+    });
+    clearTimeout(informer.restart);
+    informer.restart = setTimeout(() => void this.#start(informer).then(() => this.#checkReady()), delay);
+  }
+
+  #checkReady(): void {
+    if (this.#ready || !this.#informers.every((informer) => informer.listed)) return;
+    this.#ready = true;
+    this.#options.log({ level: "info", msg: "every informer has listed; configuration follows the cluster" });
+    this.#emit();
+  }
+
+  #changed(): void {
+    if (!this.#ready || this.#timer !== undefined) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#emit();
+    }, this.#options.coalesceMs ?? 5);
+  }
+
+  #emit(): void {
+    if (this.#stopped) return;
+    this.#options.onChange(this.objects());
+  }
+
+  /** Every object the informers hold now. */
+  objects(): KubeObject[] {
+    const all: KubeObject[] = [];
+    for (const informer of this.#informers) {
+      for (const object of informer.watch.list()) {
+        // Watch events carry no kind; the informer knows it.
+        all.push(
+          object.kind === undefined
+            ? ({ ...object, kind: informer.resource.kind } as KubeObject)
+            : (object as KubeObject),
+        );
+      }
+    }
+    return all;
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    for (const informer of this.#informers) clearTimeout(informer.restart);
+    await Promise.all(this.#informers.map((informer) => informer.watch.stop()));
+  }
+}

@@ -1,0 +1,182 @@
+import { hostname } from "node:os";
+import {
+  ClusterSource,
+  EventRecorder,
+  type Ingress,
+  IngressStatusWriter,
+  type KubeObject,
+  LeaderElector,
+  type LoadBalancerIngress,
+  type Log,
+  loadKubeConfig,
+  publishEntry,
+  type Service,
+  type Translation,
+} from "@rennet/k8s-sync";
+import type { ConfigPipeline } from "./config-pipeline.js";
+
+export interface ClusterModeOptions {
+  readonly kubeconfig: string | undefined;
+  readonly watchNamespace: string | undefined;
+  readonly publishAddress: string | undefined;
+  readonly publishService: string | undefined;
+  readonly electionNamespace: string;
+  readonly electionName?: string;
+  /** Overrides for tests: lease timing (ms). */
+  readonly leaseDurationMs?: number;
+  readonly retryPeriodMs?: number;
+}
+
+const EVENT_REASONS: Record<string, string> = {
+  "invalid-ingress": "InvalidIngress",
+  "invalid-host": "InvalidRule",
+  "invalid-path": "InvalidRule",
+  "invalid-path-type": "InvalidRule",
+  "missing-backend": "InvalidRule",
+  "path-conflict": "PathConflict",
+  "default-backend-conflict": "DefaultBackendConflict",
+  "backend-unavailable": "BackendUnavailable",
+  "invalid-annotation": "InvalidAnnotation",
+  "tls-secret": "TLSSecretProblem",
+  "tls-host-conflict": "TLSHostConflict",
+};
+
+/**
+ * Cluster mode: informers feed the pipeline; the elected leader alone writes
+ * Ingress status and Events, so a DaemonSet of N pods has one writer.
+ */
+export class ClusterMode {
+  readonly source: ClusterSource;
+  readonly #pipeline: ConfigPipeline;
+  readonly #log: Log;
+  readonly #options: ClusterModeOptions;
+  readonly #elector: LeaderElector;
+  readonly #status: IngressStatusWriter;
+  readonly #events: EventRecorder;
+  #last: { objects: readonly KubeObject[]; translation: Translation } | undefined;
+  #reconciling: Promise<void> = Promise.resolve();
+  #again = false;
+  #warnedNoAddress = false;
+
+  constructor(pipeline: ConfigPipeline, log: Log, options: ClusterModeOptions) {
+    const { config, from } = loadKubeConfig(options.kubeconfig);
+    log({
+      level: "info",
+      msg: "cluster mode",
+      kubeconfig: from,
+      cluster: config.getCurrentCluster()?.server,
+      namespace: options.watchNamespace ?? "(all)",
+    });
+    this.#pipeline = pipeline;
+    this.#log = log;
+    this.#options = options;
+    this.source = new ClusterSource({
+      config,
+      ...(options.watchNamespace !== undefined ? { namespace: options.watchNamespace } : {}),
+      log,
+      onChange: (objects) => pipeline.apply(objects),
+    });
+    pipeline.onApplied = (objects, translation) => {
+      this.#last = { objects, translation };
+      this.#reconcile();
+    };
+    this.#status = new IngressStatusWriter(config, log);
+    this.#events = new EventRecorder({ config, log });
+    this.#elector = new LeaderElector({
+      config,
+      namespace: options.electionNamespace,
+      name: options.electionName ?? "rennet-leader",
+      identity: process.env.POD_NAME ?? `${hostname()}-${process.pid}`,
+      log,
+      ...(options.leaseDurationMs !== undefined
+        ? { leaseDurationMs: options.leaseDurationMs, renewDeadlineMs: Math.round(options.leaseDurationMs * 0.66) }
+        : {}),
+      ...(options.retryPeriodMs !== undefined ? { retryPeriodMs: options.retryPeriodMs } : {}),
+      onChange: (leading) => {
+        if (leading) this.#reconcile();
+      },
+    });
+  }
+
+  get ready(): boolean {
+    return this.source.ready;
+  }
+
+  async start(): Promise<void> {
+    this.#elector.start();
+    await this.source.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.#elector.stop();
+    await this.source.stop();
+  }
+
+  #reconcile(): void {
+    if (!this.#elector.leading || this.#last === undefined) return;
+    this.#again = true;
+    this.#reconciling = this.#reconciling.then(async () => {
+      if (!this.#again) return;
+      this.#again = false;
+      const last = this.#last;
+      if (last === undefined || !this.#elector.leading) return;
+      await this.#writeStatus(last.objects);
+      await this.#recordEvents(last.objects);
+    });
+  }
+
+  #addresses(objects: readonly KubeObject[]): LoadBalancerIngress[] {
+    if (this.#options.publishAddress !== undefined) return [publishEntry(this.#options.publishAddress)];
+    if (this.#options.publishService !== undefined) {
+      const [namespace, name] = this.#options.publishService.split("/");
+      const service = objects.find(
+        (object): object is Service =>
+          object.kind === "Service" && object.metadata?.namespace === namespace && object.metadata?.name === name,
+      );
+      const status = (service as { status?: { loadBalancer?: { ingress?: LoadBalancerIngress[] } } } | undefined)
+        ?.status;
+      const fromStatus = status?.loadBalancer?.ingress ?? [];
+      if (fromStatus.length > 0)
+        return fromStatus.map((entry) => ({
+          ...(entry.ip ? { ip: entry.ip } : {}),
+          ...(entry.hostname ? { hostname: entry.hostname } : {}),
+        }));
+      const external = (service?.spec as { externalIPs?: string[] } | undefined)?.externalIPs ?? [];
+      return external.map(publishEntry);
+    }
+    const nodeIp = process.env.NODE_IP;
+    if (nodeIp !== undefined && nodeIp !== "") return [publishEntry(nodeIp)];
+    if (!this.#warnedNoAddress) {
+      this.#warnedNoAddress = true;
+      this.#log({
+        level: "warn",
+        msg: "no publish address (--publish-address, --publish-service or NODE_IP); Ingress status is not written",
+      });
+    }
+    return [];
+  }
+
+  async #writeStatus(objects: readonly KubeObject[]): Promise<void> {
+    const ingresses = objects.filter((object): object is Ingress => object.kind === "Ingress");
+    const served = this.#pipeline.servedIngresses();
+    await this.#status.reconcile(ingresses, served, this.#addresses(objects));
+  }
+
+  async #recordEvents(objects: readonly KubeObject[]): Promise<void> {
+    const uids = new Map<string, string>();
+    for (const object of objects) {
+      if (object.kind === "Ingress" && object.metadata?.uid)
+        uids.set(`${object.metadata.namespace}/${object.metadata.name}`, object.metadata.uid);
+    }
+    for (const { ingress, problems } of this.#pipeline.problems) {
+      const [namespace = "", name = ""] = ingress.split("/");
+      for (const problem of problems) {
+        await this.#events.warn(
+          { namespace, name, ...(uids.has(ingress) ? { uid: uids.get(ingress) as string } : {}) },
+          EVENT_REASONS[problem.code] ?? "Rejected",
+          problem.message,
+        );
+      }
+    }
+  }
+}
