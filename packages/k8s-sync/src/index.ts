@@ -22,6 +22,7 @@ export {
 } from "./cluster/ingress-status.js";
 export { loadKubeConfig } from "./cluster/kube-config.js";
 export { type LeaderElectionOptions, LeaderElector } from "./cluster/leader-election.js";
+export { CONTROLLER_PERMISSIONS, type Permission } from "./cluster/permissions.js";
 export { type ClassOptions, hasDefaultClass, servesIngress } from "./ingress-class.js";
 export type { Log, LogEntry } from "./log.js";
 export { ManifestSource, type ManifestSourceOptions } from "./manifests/manifest-source.js";

@@ -1,6 +1,6 @@
 import { type FSWatcher, watch } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import type { Log } from "../log.js";
 import type { KubeObject } from "../objects.js";
 import { parseManifests } from "./parse-manifests.js";
@@ -190,7 +190,7 @@ export class ManifestSource {
     }
     if (unsettled > 0) this.#schedule(Math.ceil(unsettled) + 5);
     else if (broken) this.#schedule(this.#options.retryMs ?? 250);
-    if (changed || initial) this.#options.onChange(this.objects());
+    if ((changed || initial) && !this.#closed) this.#options.onChange(this.objects());
   }
 
   // Hand-written manifests rarely carry creationTimestamp; such an object
@@ -212,7 +212,15 @@ async function listFiles(path: string): Promise<string[]> {
   if (info === undefined) return [];
   if (!info.isDirectory()) return [path];
   const entries = await readdir(path, { withFileTypes: true, recursive: true }).catch(() => []);
+  // Symbolic links count (the scan follows them); hidden files and everything under a hidden
+  // directory (.git, a ConfigMap volume's ..2024_… copies) do not.
   return entries
-    .filter((entry) => entry.isFile() && MANIFEST_FILE.test(entry.name) && !entry.name.startsWith("."))
-    .map((entry) => join(entry.parentPath, entry.name));
+    .filter((entry) => (entry.isFile() || entry.isSymbolicLink()) && MANIFEST_FILE.test(entry.name))
+    .map((entry) => join(entry.parentPath, entry.name))
+    .filter(
+      (file) =>
+        !relative(path, file)
+          .split(sep)
+          .some((part) => part.startsWith(".")),
+    );
 }
