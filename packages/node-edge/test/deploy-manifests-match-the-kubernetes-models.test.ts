@@ -63,7 +63,9 @@ function check(value: unknown, type: string, path: string, problems: string[]): 
   const array = /^Array<(.+)>$/.exec(type);
   if (array) {
     if (!Array.isArray(value)) problems.push(`${path}: expected a list`);
-    else value.forEach((item, index) => check(item, array[1] as string, `${path}[${index}]`, problems));
+    else {
+      for (const [index, item] of value.entries()) check(item, array[1] as string, `${path}[${index}]`, problems);
+    }
     return;
   }
   const map = /^\{ \[key: string\]: (.+); \}$/.exec(type);
