@@ -72,8 +72,15 @@ export function parsePolicies(ingress: Ingress): { policies: IngressPolicies; pr
     }
   }
   const tlsHosts = new Set<string>();
-  for (const tls of ingress.spec?.tls ?? []) {
-    const hosts = tls?.hosts?.length ? tls.hosts : (ingress.spec?.rules ?? []).map((rule) => rule?.host ?? "");
+  // Input is validated only as far as the parser goes: spec.tls, hosts and rules may be anything.
+  const specTls = ingress.spec?.tls;
+  const rules = ingress.spec?.rules;
+  for (const tls of Array.isArray(specTls) ? specTls : []) {
+    const listed = tls?.hosts;
+    const hosts =
+      Array.isArray(listed) && listed.length > 0
+        ? listed
+        : (Array.isArray(rules) ? rules : []).map((rule) => rule?.host ?? "");
     for (const host of hosts) if (typeof host === "string" && host !== "") tlsHosts.add(host.toLowerCase());
   }
   const policies: IngressPolicies = {

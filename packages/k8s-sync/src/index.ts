@@ -23,6 +23,7 @@ export {
 export { loadKubeConfig } from "./cluster/kube-config.js";
 export { type LeaderElectionOptions, LeaderElector } from "./cluster/leader-election.js";
 export { CONTROLLER_PERMISSIONS, type Permission } from "./cluster/permissions.js";
+export { IncrementalTranslator, type TranslationDelta } from "./incremental-translator.js";
 export { type ClassOptions, hasDefaultClass, servesIngress } from "./ingress-class.js";
 export type { Log, LogEntry } from "./log.js";
 export { ManifestSource, type ManifestSourceOptions } from "./manifests/manifest-source.js";
@@ -34,6 +35,7 @@ export {
   type TranslatedIngress,
   type TranslateOptions,
   type Translation,
+  TranslationMemo,
   type TranslationProblem,
   translate,
   translateIngress,

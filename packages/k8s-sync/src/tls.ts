@@ -63,9 +63,16 @@ export function tlsBindings(ingress: Ingress): TlsBinding[] {
   const namespace = ingress.metadata?.namespace ?? "default";
   const owner = objectKey(namespace, ingress.metadata?.name);
   const bindings: TlsBinding[] = [];
-  for (const tls of ingress.spec?.tls ?? []) {
+  // Input is validated only as far as the parser goes: spec.tls, hosts and rules may be anything.
+  const specTls = ingress.spec?.tls;
+  const rules = ingress.spec?.rules;
+  for (const tls of Array.isArray(specTls) ? specTls : []) {
     if (typeof tls?.secretName !== "string" || tls.secretName === "") continue;
-    const hosts = tls.hosts?.length ? tls.hosts : (ingress.spec?.rules ?? []).map((rule) => rule?.host ?? "");
+    const listed = tls.hosts;
+    const hosts =
+      Array.isArray(listed) && listed.length > 0
+        ? listed
+        : (Array.isArray(rules) ? rules : []).map((rule) => rule?.host ?? "");
     for (const host of hosts) {
       if (typeof host === "string" && host !== "") {
         bindings.push({ host: host.toLowerCase(), secret: objectKey(namespace, tls.secretName), ingress: owner });

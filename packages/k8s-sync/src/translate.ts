@@ -2,7 +2,7 @@ import type { IngressInput, IngressPath as RouterPath, IngressRule as RouterRule
 import { type IngressPolicies, parsePolicies } from "./annotations.js";
 import { backendKey, type ResolvedBackend, resolveBackend } from "./backends.js";
 import { type ClassOptions, hasDefaultClass, servesIngress } from "./ingress-class.js";
-import type { HTTPIngressPath, Ingress, IngressBackend, IngressRule } from "./objects.js";
+import type { EndpointSlice, HTTPIngressPath, Ingress, IngressBackend, IngressRule, Service } from "./objects.js";
 import { objectKey, type Snapshot } from "./snapshot.js";
 import { readTlsSecret, type TlsBinding, type TlsSecret, tlsBindings } from "./tls.js";
 
@@ -86,100 +86,144 @@ export function translateIngress(ingress: Ingress): TranslatedIngress {
   };
 }
 
+export interface IngressFacts {
+  readonly translated: TranslatedIngress;
+  readonly backends: readonly { readonly key: string; readonly backend: IngressBackend }[];
+  readonly annotationProblems: readonly string[];
+  readonly tls: readonly TlsBinding[];
+  /** Epoch ms of creationTimestamp; +Infinity when absent (only TLS host conflicts need it). */
+  readonly createdAt: number;
+}
+
+/**
+ * What translate() may reuse between calls, keyed by object identity: an
+ * unchanged Ingress translates to the same object (so the router skips it),
+ * and an unchanged Service with unchanged EndpointSlices resolves to the same
+ * backend object (so the data plane keeps its endpoint state).
+ */
+export class TranslationMemo {
+  readonly ingresses = new WeakMap<Ingress, IngressFacts>();
+  readonly backends = new WeakMap<
+    Service,
+    Map<string, { readonly slices: readonly EndpointSlice[]; readonly resolved: ResolvedBackend }>
+  >();
+}
+
+export function factsOf(ingress: Ingress, memo: TranslationMemo | undefined): IngressFacts {
+  const known = memo?.ingresses.get(ingress);
+  if (known !== undefined) return known;
+  const translated = translateIngress(ingress);
+  const parsed = Date.parse(ingress.metadata?.creationTimestamp ?? "");
+  const facts: IngressFacts = {
+    translated,
+    backends: referencedBackends(ingress).map((backend) => ({
+      key: backendKey(translated.namespace, backend),
+      backend,
+    })),
+    annotationProblems: parsePolicies(ingress).problems.map((problem) => problem.message),
+    tls: tlsBindings(ingress),
+    createdAt: Number.isNaN(parsed) ? Number.POSITIVE_INFINITY : parsed,
+  };
+  memo?.ingresses.set(ingress, facts);
+  return facts;
+}
+
+function sameSlices(a: readonly EndpointSlice[], b: readonly EndpointSlice[]): boolean {
+  return a.length === b.length && a.every((slice, index) => slice === b[index]);
+}
+
+function resolveMemoised(
+  namespace: string,
+  key: string,
+  backend: IngressBackend,
+  snapshot: Snapshot,
+  memo: TranslationMemo | undefined,
+): ResolvedBackend {
+  const service = snapshot.services.get(objectKey(namespace, backend.service?.name));
+  if (memo === undefined || service === undefined) {
+    return resolveBackend(namespace, backend, snapshot.services, snapshot.endpointSlices);
+  }
+  const slices = [...(snapshot.endpointSlices.get(objectKey(namespace, backend.service?.name))?.values() ?? [])];
+  let byKey = memo.backends.get(service);
+  if (byKey === undefined) {
+    byKey = new Map();
+    memo.backends.set(service, byKey);
+  }
+  const known = byKey.get(key);
+  if (known !== undefined && sameSlices(known.slices, slices)) return known.resolved;
+  const resolved = resolveBackend(namespace, backend, snapshot.services, snapshot.endpointSlices);
+  byKey.set(key, { slices, resolved });
+  return resolved;
+}
+
 /**
  * The pure translation from a snapshot to what the data plane serves: the
  * Ingresses of our class as router input, and every backend they name
- * resolved through Services and EndpointSlices.
+ * resolved through Services and EndpointSlices. With a memo, the work per
+ * call is a walk over the Ingresses plus what changed.
  */
-export function translate(
-  snapshot: Snapshot,
-  options: TranslateOptions,
-  /** Remembers translations per Ingress object, so unchanged Ingresses translate to the same object. */
-  memo?: WeakMap<Ingress, TranslatedIngress>,
-): Translation {
+export function translate(snapshot: Snapshot, options: TranslateOptions, memo?: TranslationMemo): Translation {
   const defaultClass = hasDefaultClass(snapshot.ingressClasses, options);
   const ingresses: TranslatedIngress[] = [];
   const backends = new Map<string, ResolvedBackend>();
   const problems: TranslationProblem[] = [];
-  const served: Ingress[] = [];
+  const withTls: IngressFacts[] = [];
   for (const ingress of snapshot.ingresses.values()) {
     if (!servesIngress(ingress, snapshot.ingressClasses, options, defaultClass)) continue;
-    served.push(ingress);
-    let translated = memo?.get(ingress);
-    if (translated === undefined) {
-      translated = translateIngress(ingress);
-      memo?.set(ingress, translated);
-    }
+    const facts = factsOf(ingress, memo);
+    const translated = facts.translated;
+    const ref = { namespace: translated.namespace, name: translated.name };
     ingresses.push(translated);
-    const reported = new Set<string>();
-    for (const backend of referencedBackends(ingress)) {
-      const key = backendKey(translated.namespace, backend);
+    if (facts.tls.length > 0) withTls.push(facts);
+    for (const message of facts.annotationProblems)
+      problems.push({ ingress: ref, code: "invalid-annotation", message });
+    let reported: Set<string> | undefined;
+    for (const { key, backend } of facts.backends) {
       let resolved = backends.get(key);
       if (resolved === undefined) {
-        resolved = resolveBackend(translated.namespace, backend, snapshot.services, snapshot.endpointSlices);
+        resolved = resolveMemoised(translated.namespace, key, backend, snapshot, memo);
         backends.set(key, resolved);
       }
-      if (resolved.kind === "unavailable" && !reported.has(key)) {
-        reported.add(key);
+      if (resolved.kind === "unavailable" && !reported?.has(key)) {
+        (reported ??= new Set()).add(key);
         problems.push({
-          ingress: { namespace: translated.namespace, name: translated.name },
+          ingress: ref,
           code: "backend-unavailable",
           message: `backend ${key} answers 503: ${resolved.reason}`,
         });
       }
     }
   }
-  return {
-    ingresses,
-    backends,
-    problems: [...problems, ...annotationProblems(served)],
-    tls: translateTls(served, snapshot, problems, options.defaultCertificate),
-  };
-}
-
-function refOf(ingress: Ingress) {
-  return { namespace: ingress.metadata?.namespace ?? "default", name: ingress.metadata?.name ?? "" };
-}
-
-function annotationProblems(served: readonly Ingress[]): TranslationProblem[] {
-  const found: TranslationProblem[] = [];
-  for (const ingress of served) {
-    for (const problem of parsePolicies(ingress).problems) {
-      found.push({ ingress: refOf(ingress), code: "invalid-annotation", message: problem.message });
-    }
-  }
-  return found;
-}
-
-function age(ingress: Ingress): number {
-  const parsed = Date.parse(ingress.metadata?.creationTimestamp ?? "");
-  return Number.isNaN(parsed) ? Number.POSITIVE_INFINITY : parsed;
+  const tls = translateTls(withTls, snapshot, problems, options.defaultCertificate);
+  return { ingresses, backends, problems, tls };
 }
 
 /**
  * TLS hosts and their Secrets. When two Ingresses give the same host
  * different Secrets, the older Ingress wins (as for paths) and the other is told.
  */
-function translateTls(
-  served: readonly Ingress[],
+export function translateTls(
+  withTls: readonly IngressFacts[],
   snapshot: Snapshot,
   problems: TranslationProblem[],
   defaultCertificate: string | undefined,
 ): Translation["tls"] {
-  const ordered = [...served].sort(
-    (a, b) =>
-      age(a) - age(b) ||
-      (objectKey(refOf(a).namespace, refOf(a).name) < objectKey(refOf(b).namespace, refOf(b).name) ? -1 : 1),
-  );
+  const ordered = [...withTls].sort((a, b) => {
+    if (a.createdAt !== b.createdAt) return a.createdAt < b.createdAt ? -1 : 1;
+    const left = objectKey(a.translated.namespace, a.translated.name);
+    const right = objectKey(b.translated.namespace, b.translated.name);
+    return left < right ? -1 : left > right ? 1 : 0;
+  });
   const byHost = new Map<string, TlsBinding>();
   const secrets = new Map<string, TlsSecret>();
-  for (const ingress of ordered) {
-    for (const binding of tlsBindings(ingress)) {
+  for (const facts of ordered) {
+    const ref = { namespace: facts.translated.namespace, name: facts.translated.name };
+    for (const binding of facts.tls) {
       const winner = byHost.get(binding.host);
       if (winner !== undefined) {
         if (winner.secret !== binding.secret) {
           problems.push({
-            ingress: refOf(ingress),
+            ingress: ref,
             code: "tls-host-conflict",
             message: `TLS host ${binding.host} uses Secret ${winner.secret} of older Ingress ${winner.ingress}, not ${binding.secret}`,
           });
@@ -194,7 +238,7 @@ function translateTls(
       }
       if (!secret.ok) {
         problems.push({
-          ingress: refOf(ingress),
+          ingress: ref,
           code: "tls-secret",
           message: `${secret.reason}; host ${binding.host} is served with the default certificate`,
         });

@@ -11,7 +11,6 @@ import {
   loadKubeConfig,
   publishEntry,
   type Service,
-  type Translation,
 } from "@rennet/k8s-sync";
 import type { ConfigPipeline } from "./config-pipeline.js";
 
@@ -53,7 +52,7 @@ export class ClusterMode {
   readonly #elector: LeaderElector;
   readonly #status: IngressStatusWriter;
   readonly #events: EventRecorder;
-  #last: { objects: readonly KubeObject[]; translation: Translation } | undefined;
+  #last: { objects: readonly KubeObject[] } | undefined;
   #reconciling: Promise<void> = Promise.resolve();
   #again = false;
   #warnedNoAddress = false;
@@ -76,8 +75,8 @@ export class ClusterMode {
       log,
       onChange: (objects) => pipeline.apply(objects),
     });
-    pipeline.onApplied = (objects, translation) => {
-      this.#last = { objects, translation };
+    pipeline.onApplied = (objects) => {
+      this.#last = { objects };
       this.#reconcile();
     };
     this.#status = new IngressStatusWriter(config, log);

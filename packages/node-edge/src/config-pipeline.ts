@@ -1,14 +1,12 @@
 import {
-  type Ingress,
+  IncrementalTranslator,
   type KubeObject,
   type Log,
-  snapshotOf,
-  type TranslatedIngress,
   type TranslateOptions,
   type Translation,
-  translate,
+  type TranslationProblem,
 } from "@rennet/k8s-sync";
-import { nextConfig } from "./edge-config.js";
+import { applyDelta } from "./edge-config.js";
 import type { EdgeProxy } from "./edge-proxy.js";
 import type { EdgeMetrics } from "./metrics.js";
 
@@ -18,7 +16,7 @@ export interface IngressProblems {
 }
 
 /**
- * source objects → snapshot → pure translation → incremental table update →
+ * source objects → incremental translation (pure steps) → incremental table update →
  * one atomic swap into the proxy. Problems are logged once each, when they
  * first appear, and kept for the admin API.
  */
@@ -26,16 +24,14 @@ export class ConfigPipeline {
   readonly #proxy: EdgeProxy;
   readonly #metrics: EdgeMetrics;
   readonly #log: Log;
-  readonly #options: TranslateOptions;
-  readonly #memo = new WeakMap<Ingress, TranslatedIngress>();
-  #translation: Translation | undefined;
+  readonly #translator: IncrementalTranslator;
   #reported = new Set<string>();
   #problems: IngressProblems[] = [];
   #applied = false;
 
   readonly #onTls: ((tls: Translation["tls"]) => void) | undefined;
-  /** Called after each applied configuration, with what it was made from. */
-  onApplied: ((objects: readonly KubeObject[], translation: Translation) => void) | undefined;
+  /** Called after each applied configuration, with the objects it was made from. */
+  onApplied: ((objects: readonly KubeObject[]) => void) | undefined;
 
   constructor(
     proxy: EdgeProxy,
@@ -48,7 +44,7 @@ export class ConfigPipeline {
     this.#proxy = proxy;
     this.#metrics = metrics;
     this.#log = log;
-    this.#options = options;
+    this.#translator = new IncrementalTranslator(options);
   }
 
   get applied(): boolean {
@@ -63,32 +59,26 @@ export class ConfigPipeline {
    * "namespace/name" of the Ingresses that serve traffic now: of our class,
    * with at least one winning route or the winning default backend.
    */
-  servedIngresses(): Set<string> {
+  servedIngresses(): (namespace: string, name: string) => boolean {
     const table = this.#proxy.config.table;
-    const served = new Set<string>();
-    for (const route of table.routes()) served.add(`${route.ingress.namespace}/${route.ingress.name}`);
-    const fallback = table.defaultBackend;
-    if (fallback !== null) served.add(`${fallback.ingress.namespace}/${fallback.ingress.name}`);
-    return served;
+    return (namespace, name) => table.isServing(namespace, name);
   }
 
   apply(objects: readonly KubeObject[]): void {
     const started = performance.now();
     try {
-      const translation = translate(snapshotOf(objects), this.#options, this.#memo);
-      const config = nextConfig(this.#proxy.config, translation, this.#translation);
-      this.#onTls?.(translation.tls);
-      this.#proxy.swap(config);
-      this.#translation = translation;
+      const delta = this.#translator.apply(objects);
+      const change = applyDelta(this.#proxy.config, delta);
+      const config = change.config;
+      if (delta.tlsChanged || !this.#applied) this.#onTls?.(this.#translator.translation.tls);
+      this.#proxy.swap(change);
       this.#applied = true;
       this.#metrics.reloads.inc({ result: "success" });
       this.#metrics.routes.set(config.table.routeCount);
       this.#metrics.ingresses.set(config.table.ingressCount);
-      let endpoints = 0;
-      for (const backend of config.backends.values()) endpoints += backend.endpoints.length;
-      this.#metrics.endpoints.set(endpoints);
-      this.#report(translation, config.table.allDiagnostics());
-      this.onApplied?.(objects, translation);
+      this.#metrics.endpoints.set(this.#proxy.upstreams.endpointCount);
+      this.#report(this.#translator.problems, config.table.allDiagnostics());
+      this.onApplied?.(objects);
       this.#log({
         level: "info",
         msg: "configuration applied",
@@ -109,7 +99,10 @@ export class ConfigPipeline {
     }
   }
 
-  #report(translation: Translation, diagnostics: ReturnType<EdgeProxy["config"]["table"]["allDiagnostics"]>): void {
+  #report(
+    translationProblems: readonly TranslationProblem[],
+    diagnostics: ReturnType<EdgeProxy["config"]["table"]["allDiagnostics"]>,
+  ): void {
     const byIngress = new Map<string, Array<{ code: string; message: string }>>();
     const add = (ingress: string, code: string, message: string) => {
       const list = byIngress.get(ingress) ?? [];
@@ -119,7 +112,7 @@ export class ConfigPipeline {
     for (const { ingress, diagnostics: list } of diagnostics) {
       for (const diagnostic of list) add(`${ingress.namespace}/${ingress.name}`, diagnostic.code, diagnostic.message);
     }
-    for (const problem of translation.problems) {
+    for (const problem of translationProblems) {
       add(`${problem.ingress.namespace}/${problem.ingress.name}`, problem.code, problem.message);
     }
     const current = new Set<string>();

@@ -1,4 +1,4 @@
-import type { IngressPolicies, ResolvedBackend, Translation } from "@rennet/k8s-sync";
+import type { IngressPolicies, ResolvedBackend, TranslationDelta } from "@rennet/k8s-sync";
 import { compile, type RouteTable } from "@rennet/router";
 
 export type LoadBalancing = "round-robin" | "least-request";
@@ -69,43 +69,39 @@ export interface EdgeConfig {
 
 export const EMPTY_CONFIG: EdgeConfig = { table: compile([]), backends: new Map(), generation: 0 };
 
+/** A new configuration, and the backend targets it stopped using and started using. */
+export interface ConfigChange {
+  readonly config: EdgeConfig;
+  readonly released: readonly BackendTarget[];
+  readonly added: readonly BackendTarget[];
+}
+
 /**
- * The next configuration for a new translation: the table is updated
- * incrementally from the previous one, and backends whose endpoints did not
- * change keep their BackendTarget (and so their round-robin position).
+ * The next configuration from a translation delta: the table is updated
+ * incrementally, and only backends whose resolution changed get a new
+ * BackendTarget (the others keep theirs, and their round-robin position).
  */
-export function nextConfig(
-  previous: EdgeConfig,
-  translation: Translation,
-  previousTranslation?: Translation,
-): EdgeConfig {
-  const upsert = [];
-  const seen = new Set<string>();
-  const before = new Map(
-    (previousTranslation?.ingresses ?? []).map((ingress) => [`${ingress.namespace}/${ingress.name}`, ingress]),
-  );
-  for (const ingress of translation.ingresses) {
-    const key = `${ingress.namespace}/${ingress.name}`;
-    seen.add(key);
-    const old = before.get(key);
-    // Translations are memoised per Ingress object, so identity means "unchanged".
-    if (old !== ingress) upsert.push(ingress);
-  }
-  const remove = [...before.values()]
-    .filter((ingress) => !seen.has(`${ingress.namespace}/${ingress.name}`))
-    .map((ingress) => ({ namespace: ingress.namespace, name: ingress.name }));
+export function applyDelta(previous: EdgeConfig, delta: TranslationDelta): ConfigChange {
   const table =
-    previousTranslation === undefined ? compile(translation.ingresses) : previous.table.update({ upsert, remove });
-  const backends = new Map<string, BackendTarget>();
-  for (const [key, resolved] of translation.backends) {
-    const old = previous.backends.get(key);
-    const oldResolved = previousTranslation?.backends.get(key);
-    backends.set(
-      key,
-      old !== undefined && oldResolved !== undefined && JSON.stringify(oldResolved) === JSON.stringify(resolved)
-        ? old
-        : new BackendTarget(resolved),
-    );
+    delta.upsert.length > 0 || delta.remove.length > 0
+      ? previous.table.update({ upsert: delta.upsert, remove: delta.remove })
+      : previous.table;
+  let backends = previous.backends;
+  const released: BackendTarget[] = [];
+  const added: BackendTarget[] = [];
+  if (delta.backends.size > 0) {
+    const next = new Map(previous.backends);
+    for (const [key, resolved] of delta.backends) {
+      const old = next.get(key);
+      if (old !== undefined) released.push(old);
+      if (resolved === undefined) next.delete(key);
+      else {
+        const target = new BackendTarget(resolved);
+        next.set(key, target);
+        added.push(target);
+      }
+    }
+    backends = next;
   }
-  return { table, backends, generation: previous.generation + 1 };
+  return { config: { table, backends, generation: previous.generation + 1 }, released, added };
 }

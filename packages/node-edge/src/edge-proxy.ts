@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TLSSocket } from "node:tls";
 import { coversHost, type IngressPolicies } from "@rennet/k8s-sync";
 import { normalizeHost, normalizePath, type RouteMatch } from "@rennet/router";
-import type { BackendTarget, EdgeConfig, Endpoint, LoadBalancing } from "./edge-config.js";
+import type { BackendTarget, ConfigChange, EdgeConfig, Endpoint, LoadBalancing } from "./edge-config.js";
 import { EMPTY_CONFIG } from "./edge-config.js";
 import { classifyUpstreamError, dispatchUpstream, type ForwardListener, ResponseForwarder } from "./forward.js";
 import { requestHost, upstreamRequestHeaders } from "./proxy-headers.js";
@@ -43,6 +43,10 @@ export function sendPlain(res: ServerResponse, status: number, body: string, ext
 }
 
 export function hasRequestBody(req: IncomingMessage): boolean {
+  // HTTP/2 has no Transfer-Encoding, and Content-Length is optional: a body follows the
+  // headers unless they ended the stream.
+  const stream = (req as { stream?: { endAfterHeaders?: boolean } }).stream;
+  if (req.httpVersionMajor === 2 && stream !== undefined) return stream.endAfterHeaders !== true;
   const length = req.headers["content-length"];
   return req.headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0");
 }
@@ -68,12 +72,10 @@ export class EdgeProxy {
     return this.#config;
   }
 
-  swap(config: EdgeConfig): void {
-    this.#config = config;
-    const origins = new Set<string>();
-    for (const backend of config.backends.values())
-      for (const endpoint of backend.endpoints) origins.add(endpoint.origin);
-    this.upstreams.retain(origins);
+  /** Makes `change.config` the configuration of every new request. */
+  swap(change: ConfigChange): void {
+    this.#config = change.config;
+    this.upstreams.retarget(change.added, change.released);
   }
 
   /** Resolves a request to a backend, or to the status and text that answer it. */

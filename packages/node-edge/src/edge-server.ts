@@ -45,6 +45,11 @@ const CLIENT_ERROR: Record<string, string> = {
   ERR_HTTP_REQUEST_TIMEOUT: "408 Request Timeout",
 };
 
+/** How often the header and request timeouts are checked: a quarter of the header timeout, 100 ms to 1 s. */
+function checkingInterval(options: EdgeServerOptions): number {
+  return Math.max(100, Math.min(1000, Math.floor(options.headersTimeoutMs / 4)));
+}
+
 /** An HTTP server for the edge app, hardened against slow and malformed clients. */
 export function createEdgeServer(proxy: EdgeProxy, options: EdgeServerOptions): Server {
   const app = edgeApp(proxy);
@@ -54,6 +59,9 @@ export function createEdgeServer(proxy: EdgeProxy, options: EdgeServerOptions): 
     serverOptions: {
       headersTimeout: options.headersTimeoutMs,
       requestTimeout: options.requestTimeoutMs,
+      // Node enforces the two timeouts above only when it checks its connections, every 30 s by
+      // default: a slow client would keep its connection that long whatever the timeouts say.
+      connectionsCheckingInterval: checkingInterval(options),
       keepAliveTimeout: options.keepAliveTimeoutMs,
       maxHeaderSize: options.maxHeaderSize,
       // Reject what request smuggling relies on (e.g. both Content-Length and Transfer-Encoding).

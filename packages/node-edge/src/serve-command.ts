@@ -173,10 +173,14 @@ export async function serve(options: ServeOptions): Promise<number> {
     connectionsPerEndpoint: 256,
   });
   const observer = options.accessLog === "json" ? observers(metrics, accessLog) : metrics;
+  // Redirects name the port the HTTPS listener got: with --https-port 0 it is known once it listens.
+  let httpsPort = options.httpsPort;
   const proxy = new EdgeProxy(upstreams, observer, {
     loadBalancing: options.loadBalancing,
     sslRedirect: options.sslRedirect,
-    httpsPort: options.httpsPort,
+    get httpsPort() {
+      return httpsPort;
+    },
   });
   const certificates = new CertificateStore(log);
   let tlsServer: ReturnType<typeof createEdgeTlsServer> | undefined;
@@ -228,6 +232,7 @@ export async function serve(options: ServeOptions): Promise<number> {
   await listen(edge, options.httpPort, options.bind, "http");
   tlsServer = createEdgeTlsServer(proxy, certificates, edgeOptions);
   await listen(tlsServer as unknown as Server, options.httpsPort, options.bind, "https");
+  httpsPort = addressPort(tlsServer as unknown as Server);
   log({
     level: "info",
     msg: "rennet is serving",

@@ -15,6 +15,7 @@ export class Upstreams {
   readonly #options: UpstreamOptions;
   readonly #pools = new Map<string, Pool>();
   readonly #inFlight = new Map<string, number>();
+  readonly #used = new Map<string, number>();
 
   constructor(options: UpstreamOptions) {
     this.#options = options;
@@ -49,13 +50,35 @@ export class Upstreams {
     else this.#inFlight.set(origin, count);
   }
 
-  /** Closes the pools of endpoints that are no longer used; their in-flight requests finish first. */
-  retain(origins: ReadonlySet<string>): void {
-    for (const [origin, pool] of this.#pools) {
-      if (origins.has(origin)) continue;
-      this.#pools.delete(origin);
-      pool.close().catch(() => undefined);
+  /**
+   * Counts which endpoints backends use; a pool whose endpoint no backend
+   * uses any more is closed (its in-flight requests finish first).
+   */
+  retarget(
+    added: readonly { endpoints: readonly { origin: string }[] }[],
+    released: readonly { endpoints: readonly { origin: string }[] }[],
+  ): void {
+    for (const target of added)
+      for (const { origin } of target.endpoints) this.#used.set(origin, (this.#used.get(origin) ?? 0) + 1);
+    for (const target of released) {
+      for (const { origin } of target.endpoints) {
+        const count = (this.#used.get(origin) ?? 1) - 1;
+        if (count > 0) {
+          this.#used.set(origin, count);
+          continue;
+        }
+        this.#used.delete(origin);
+        const pool = this.#pools.get(origin);
+        if (pool === undefined) continue;
+        this.#pools.delete(origin);
+        pool.close().catch(() => undefined);
+      }
     }
+  }
+
+  /** Endpoints in use by some backend. */
+  get endpointCount(): number {
+    return this.#used.size;
   }
 
   get size(): number {

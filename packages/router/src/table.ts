@@ -30,6 +30,9 @@ interface TableState<B, P> {
   /** Ingresses with a spec.defaultBackend, oldest first; the first one serves. */
   readonly defaultCandidates: readonly IngressRecord<B, P>[];
   readonly routeCount: number;
+  /** Ingresses with validation problems, and virtual hosts with lost conflicts: where diagnostics are. */
+  readonly flaggedRecords: ShardedMap<IngressRecord<B, P>>;
+  readonly conflictHosts: ShardedMap<VirtualHost<B, P>>;
 }
 
 const WILDCARD_PREFIX = "*.";
@@ -100,6 +103,13 @@ class CompiledTable<B, P> implements RouteTable<B, P> {
     return this.#state.records.get(ingressKey(namespace, name))?.input;
   }
 
+  isServing(namespace: string, name: string): boolean {
+    const record = this.#state.records.get(ingressKey(namespace, name));
+    if (record === undefined) return false;
+    if (this.defaultBackend !== null && this.defaultBackend.ingress === record.ref) return true;
+    return record.claims.some((claim) => !this.virtualHost(claim.hostKey)?.lostClaims.has(claim));
+  }
+
   *ingresses(): IterableIterator<IngressInput<B, P>> {
     for (const record of this.#state.records.values()) yield record.input;
   }
@@ -147,8 +157,14 @@ class CompiledTable<B, P> implements RouteTable<B, P> {
   }
 
   allDiagnostics(): Array<{ ingress: IngressRef; diagnostics: readonly Diagnostic[] }> {
+    // Only where diagnostics can be: O(problems), not O(table).
+    const state = this.#state;
+    const candidates = new Set<IngressRecord<B, P>>(state.flaggedRecords.values());
+    for (const vhost of state.conflictHosts.values())
+      for (const lost of vhost.losers) candidates.add(lost.claim.record);
+    for (const record of state.defaultCandidates.slice(1)) candidates.add(record);
     const all: Array<{ ingress: IngressRef; diagnostics: readonly Diagnostic[] }> = [];
-    for (const record of this.#state.records.values()) {
+    for (const record of candidates) {
       const diagnostics = this.diagnosticsOf(record);
       if (diagnostics.length > 0) all.push({ ingress: record.ref, diagnostics });
     }
@@ -161,8 +177,7 @@ class CompiledTable<B, P> implements RouteTable<B, P> {
     hosts.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     const routes: RouteMatch<B, P>[] = [];
     for (const vhost of hosts) {
-      const lost = new Set(vhost.losers.map((loser) => loser.claim));
-      const winners = vhost.claims.filter((claim) => !lost.has(claim));
+      const winners = vhost.claims.filter((claim) => !vhost.lostClaims.has(claim));
       winners.sort((a, b) => b.match.length - a.match.length || Number(b.exact) - Number(a.exact));
       for (const claim of winners) routes.push(claim.route);
     }
@@ -214,6 +229,10 @@ export function compile<B = unknown, P = unknown>(ingresses: Iterable<IngressInp
     anyHost: any,
     defaultCandidates: defaultCandidatesOf(records.values()),
     routeCount,
+    flaggedRecords: ShardedMap.from([...records].filter(([, record]) => record.problems.length > 0)),
+    conflictHosts: ShardedMap.from(
+      vhosts.filter((vhost) => vhost.losers.length > 0).map((vhost) => [vhost.key, vhost]),
+    ),
   });
 }
 
@@ -241,6 +260,10 @@ function applyChanges<B, P>(state: TableState<B, P>, changes: TableChanges<B, P>
   const wildcardChanges = new Map<string, VirtualHost<B, P> | undefined>();
   let anyHost = state.anyHost;
   let routeCount = state.routeCount;
+  const conflictChanges = new Map<string, VirtualHost<B, P> | undefined>();
+  const flaggedChanges = new Map<string, IngressRecord<B, P> | undefined>();
+  for (const [key, record] of next)
+    flaggedChanges.set(key, record !== undefined && record.problems.length > 0 ? record : undefined);
   for (const hostKey of touchedHosts) {
     const isWildcard = hostKey.startsWith(WILDCARD_PREFIX);
     const lookupKey = isWildcard ? hostKey.slice(WILDCARD_PREFIX.length) : hostKey;
@@ -256,6 +279,7 @@ function applyChanges<B, P>(state: TableState<B, P>, changes: TableChanges<B, P>
           : undefined
         : before.replace(replaced, claims);
     routeCount += (after?.routeCount ?? 0) - (before?.routeCount ?? 0);
+    conflictChanges.set(hostKey, after !== undefined && after.losers.length > 0 ? after : undefined);
     if (hostKey === "") anyHost = after ?? null;
     else (isWildcard ? wildcardChanges : exactChanges).set(lookupKey, after);
   }
@@ -270,5 +294,7 @@ function applyChanges<B, P>(state: TableState<B, P>, changes: TableChanges<B, P>
     defaultCandidates:
       addedDefaults.length === 0 ? kept : [...kept, ...(addedDefaults as IngressRecord<B, P>[])].sort(compareRecords),
     routeCount,
+    flaggedRecords: state.flaggedRecords.with(flaggedChanges),
+    conflictHosts: state.conflictHosts.with(conflictChanges),
   };
 }

@@ -99,6 +99,8 @@ export interface RouteTable<B = unknown, P = unknown> {
   /** Number of path rules that serve traffic (conflict losers and invalid rules excluded). */
   readonly routeCount: number;
   get(namespace: string, name: string): IngressInput<B, P> | undefined;
+  /** Whether the Ingress serves traffic: it wins at least one path, or provides the default backend. */
+  isServing(namespace: string, name: string): boolean;
   ingresses(): IterableIterator<IngressInput<B, P>>;
   /** Problems found in one Ingress: invalid rules and lost conflicts. Empty when it is fine. */
   diagnostics(namespace: string, name: string): readonly Diagnostic[];

@@ -15,6 +15,7 @@ export class VirtualHost<B, P> {
   readonly key: string;
   readonly claims: readonly Claim<B, P>[];
   readonly losers: readonly LostClaim<B, P>[];
+  readonly lostClaims: ReadonlySet<Claim<B, P>>;
   readonly matcher: PathMatcher<RouteMatch<B, P>>;
 
   /** `claims` must already be sorted with compareClaims. */
@@ -30,6 +31,7 @@ export class VirtualHost<B, P> {
       else losers.push({ claim, winner: winner.record.ref });
     }
     this.losers = losers;
+    this.lostClaims = new Set(losers.map((loser) => loser.claim));
     this.matcher = new PathMatcher(
       Array.from(winners.values(), (claim) => ({ exact: claim.exact, match: claim.match, route: claim.route })),
     );

@@ -26,14 +26,13 @@ function current(ingress: Ingress): readonly LoadBalancerIngress[] | undefined {
 /** What each Ingress's status should become: only the writes that change something. */
 export function statusChanges(
   ingresses: readonly Ingress[],
-  served: ReadonlySet<string>,
+  serves: (namespace: string, name: string) => boolean,
   addresses: readonly LoadBalancerIngress[],
 ): Array<{ ingress: Ingress; loadBalancer: LoadBalancerIngress[] }> {
   const changes: Array<{ ingress: Ingress; loadBalancer: LoadBalancerIngress[] }> = [];
   for (const ingress of ingresses) {
-    const key = `${ingress.metadata?.namespace ?? ""}/${ingress.metadata?.name ?? ""}`;
     const now = current(ingress);
-    if (served.has(key)) {
+    if (serves(ingress.metadata?.namespace ?? "", ingress.metadata?.name ?? "")) {
       if (addresses.length > 0 && !same(now, addresses)) changes.push({ ingress, loadBalancer: [...addresses] });
     } else if (addresses.length > 0 && now !== undefined && now.length > 0 && same(now, addresses)) {
       // Ours, and no longer served by us (class changed, no valid rule left): take it back.
@@ -59,11 +58,11 @@ export class IngressStatusWriter {
 
   async reconcile(
     ingresses: readonly Ingress[],
-    served: ReadonlySet<string>,
+    serves: (namespace: string, name: string) => boolean,
     addresses: readonly LoadBalancerIngress[],
   ) {
     let written = 0;
-    for (const { ingress, loadBalancer } of statusChanges(ingresses, served, addresses)) {
+    for (const { ingress, loadBalancer } of statusChanges(ingresses, serves, addresses)) {
       const namespace = ingress.metadata?.namespace ?? "default";
       const name = ingress.metadata?.name ?? "";
       try {

@@ -61,7 +61,9 @@ export function selfSignedCertificate(
 ): SelfSignedCertificate {
   const { publicKey, privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
   const serial = randomBytes(16);
-  serial[0] = (serial[0] as number) & 0x7f; // positive INTEGER
+  // A positive INTEGER in minimal DER: the top bit clear, and never a leading zero byte
+  // (OpenSSL rejects "0x00 0x0?…" as illegal padding, so 1 start in ~256 failed).
+  serial[0] = ((serial[0] as number) & 0x7f) | 0x40;
   const notBefore = new Date(now.getTime() - 3_600_000);
   const notAfter = new Date(now.getTime() + 365 * 86_400_000);
   const subjectAltName = sequence(...dnsNames.map((dns) => tlv(0x82, Buffer.from(dns, "ascii"))));
