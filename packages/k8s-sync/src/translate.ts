@@ -185,7 +185,8 @@ export function translate(snapshot: Snapshot, options: TranslateOptions, memo?: 
         backends.set(key, resolved);
       }
       if (resolved.kind === "unavailable" && !reported?.has(key)) {
-        (reported ??= new Set()).add(key);
+        reported ??= new Set();
+        reported.add(key);
         problems.push({
           ingress: ref,
           code: "backend-unavailable",
