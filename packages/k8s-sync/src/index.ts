@@ -11,18 +11,6 @@ export {
   parsePolicies,
 } from "./annotations.js";
 export { backendKey, type EndpointAddress, type ResolvedBackend, resolveBackend } from "./backends.js";
-export { describeApiError } from "./cluster/api-errors.js";
-export { ClusterSource, type ClusterSourceOptions } from "./cluster/cluster-source.js";
-export { EventRecorder, type EventRecorderOptions, type EventTarget } from "./cluster/event-recorder.js";
-export {
-  IngressStatusWriter,
-  type LoadBalancerIngress,
-  publishEntry,
-  statusChanges,
-} from "./cluster/ingress-status.js";
-export { loadKubeConfig } from "./cluster/kube-config.js";
-export { type LeaderElectionOptions, LeaderElector } from "./cluster/leader-election.js";
-export { CONTROLLER_PERMISSIONS, type Permission } from "./cluster/permissions.js";
 export { IncrementalTranslator, type TranslationDelta } from "./incremental-translator.js";
 export { type ClassOptions, hasDefaultClass, servesIngress } from "./ingress-class.js";
 export type { Log, LogEntry } from "./log.js";

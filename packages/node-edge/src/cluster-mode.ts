@@ -1,17 +1,14 @@
 import { hostname } from "node:os";
+import type { Ingress, KubeObject, Log, Service } from "@rennet/k8s-sync";
 import {
   ClusterSource,
   EventRecorder,
-  type Ingress,
   IngressStatusWriter,
-  type KubeObject,
   LeaderElector,
   type LoadBalancerIngress,
-  type Log,
   loadKubeConfig,
   publishEntry,
-  type Service,
-} from "@rennet/k8s-sync";
+} from "@rennet/k8s-sync/cluster";
 import type { ConfigPipeline } from "./config-pipeline.js";
 
 export interface ClusterModeOptions {

@@ -3,7 +3,7 @@ import type { Server } from "node:http";
 import { parseArgs } from "node:util";
 import { ManifestSource } from "@rennet/k8s-sync";
 import { adminApp } from "./admin-app.js";
-import { ClusterMode } from "./cluster-mode.js";
+import type { ClusterMode } from "./cluster-mode.js";
 import { ConfigPipeline } from "./config-pipeline.js";
 import { EdgeProxy } from "./edge-proxy.js";
 import { createAdminServer, createEdgeServer, createEdgeTlsServer } from "./edge-server.js";
@@ -214,10 +214,11 @@ export async function serve(options: ServeOptions): Promise<number> {
     connectTimeoutMs: options.connectTimeoutMs,
   };
   const edge = createEdgeServer(proxy, edgeOptions);
+  // Cluster mode is loaded only when used: @kubernetes/client-node alone adds tens of MB.
   const source =
     options.manifests.length > 0
       ? new ManifestSource({ paths: options.manifests, log, onChange: (objects) => pipeline.apply(objects) })
-      : new ClusterMode(pipeline, log, {
+      : new (await import("./cluster-mode.js")).ClusterMode(pipeline, log, {
           kubeconfig: options.kubeconfig,
           watchNamespace: options.watchNamespace,
           publishAddress: options.publishAddress,
@@ -228,7 +229,7 @@ export async function serve(options: ServeOptions): Promise<number> {
 
   await listen(admin, options.adminPort, options.bind, "admin");
   // Cluster mode serves (503 from /readyz) while it waits for the API server.
-  await (source instanceof ClusterMode ? source.start().catch(() => undefined) : source.start());
+  await (source instanceof ManifestSource ? source.start() : source.start().catch(() => undefined));
   await listen(edge, options.httpPort, options.bind, "http");
   tlsServer = createEdgeTlsServer(proxy, certificates, edgeOptions);
   await listen(tlsServer as unknown as Server, options.httpsPort, options.bind, "https");
@@ -254,8 +255,8 @@ export async function serve(options: ServeOptions): Promise<number> {
     signal,
     gracePeriodMs: options.gracePeriodMs,
   });
-  if (source instanceof ClusterMode) await source.stop();
-  else source.close();
+  if (source instanceof ManifestSource) source.close();
+  else await (source as ClusterMode).stop();
   const closed = Promise.all([
     new Promise<void>((resolve) => edge.close(() => resolve())),
     new Promise<void>((resolve) => tlsServer?.close(() => resolve()) ?? resolve()),

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as k8s from "@kubernetes/client-node";
-import { CONTROLLER_PERMISSIONS } from "@rennet/k8s-sync";
+import { CONTROLLER_PERMISSIONS } from "@rennet/k8s-sync/cluster";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 
