@@ -4,6 +4,21 @@ import type { KubeObject } from "../objects.js";
 import { describeApiError } from "./api-errors.js";
 import { type WatchedResource, watchedResources } from "./watched-resources.js";
 
+/**
+ * client-node's Watch asks for no bookmarks; with them the API server keeps
+ * the informers' resourceVersion fresh, so reconnects seldom need a relist.
+ */
+class BookmarkingWatch extends Watch {
+  override watch(
+    path: string,
+    queryParams: Record<string, string | number | boolean | undefined>,
+    callback: (phase: string, apiObj: unknown, watchObj?: unknown) => void,
+    done: (error: unknown) => void,
+  ): Promise<AbortController> {
+    return super.watch(path, { ...queryParams, allowWatchBookmarks: true }, callback, done);
+  }
+}
+
 export interface ClusterSourceOptions {
   readonly config: KubeConfig;
   /** Watch one namespace only (--watch-namespace); cluster-wide when undefined. */
@@ -41,7 +56,7 @@ export class ClusterSource {
 
   constructor(options: ClusterSourceOptions) {
     this.#options = options;
-    const watch = new Watch(options.config);
+    const watch = new BookmarkingWatch(options.config);
     this.#informers = watchedResources(options.config, options.namespace).map((resource) => {
       const informer: Informer = {
         resource,
@@ -128,20 +143,39 @@ export class ClusterSource {
     this.#options.onChange(this.objects());
   }
 
-  /** Every object the informers hold now. */
+  /** Every object the informers hold now, in the shape the translation reads. */
   objects(): KubeObject[] {
     const all: KubeObject[] = [];
     for (const informer of this.#informers) {
-      for (const object of informer.watch.list()) {
-        // Watch events carry no kind; the informer knows it.
-        all.push(
-          object.kind === undefined
-            ? ({ ...object, kind: informer.resource.kind } as KubeObject)
-            : (object as KubeObject),
-        );
-      }
+      for (const object of informer.watch.list()) all.push(this.#normalised(object, informer.resource.kind));
     }
     return all;
+  }
+
+  // Listed objects are client-node model instances without kind and with Date
+  // timestamps; watched ones are plain JSON. One plain shape for both, made
+  // once per object, so that unchanged objects keep their identity downstream
+  // (the translation skips them by identity).
+  readonly #shapes = new WeakMap<KubernetesObject, KubeObject>();
+
+  #normalised(object: KubernetesObject, kind: string): KubeObject {
+    let shaped = this.#shapes.get(object);
+    if (shaped === undefined) {
+      const created = object.metadata?.creationTimestamp as unknown;
+      shaped =
+        object.kind === undefined || created instanceof Date
+          ? ({
+              ...object,
+              kind,
+              metadata: {
+                ...object.metadata,
+                ...(created instanceof Date ? { creationTimestamp: created.toISOString() } : {}),
+              },
+            } as KubeObject)
+          : (object as KubeObject);
+      this.#shapes.set(object, shaped);
+    }
+    return shaped;
   }
 
   async stop(): Promise<void> {
