@@ -5,7 +5,7 @@ import { normalizeHost, normalizePath, type RouteMatch } from "@rennet/router";
 import type { BackendTarget, ConfigChange, EdgeConfig, Endpoint, LoadBalancing } from "./edge-config.js";
 import { EMPTY_CONFIG } from "./edge-config.js";
 import { classifyUpstreamError, dispatchUpstream, type ForwardListener, ResponseForwarder } from "./forward.js";
-import { requestHost, upstreamRequestHeaders } from "./proxy-headers.js";
+import { hasDuplicateHost, requestHost, upstreamRequestHeaders } from "./proxy-headers.js";
 import type { RequestObserver, UpstreamErrorKind } from "./request-record.js";
 import type { Upstreams } from "./upstreams.js";
 
@@ -105,7 +105,9 @@ export class EdgeProxy {
   handle(req: IncomingMessage, res: ServerResponse): void {
     const started = performance.now();
     const host = requestHost(req);
-    const routed = this.route(host, req.url ?? "");
+    const routed: ReturnType<EdgeProxy["route"]> = hasDuplicateHost(req)
+      ? { ok: false, status: 400, body: "400 Bad Request: more than one Host header" }
+      : this.route(host, req.url ?? "");
     if (!routed.ok) {
       sendPlain(res, routed.status, routed.body);
       this.observer.onRequest(record(req, host, routed.status, 0, started, "", routed.route, undefined));
@@ -184,6 +186,8 @@ class ProxiedRequest implements ForwardListener {
   #forwarder: ResponseForwarder | undefined;
   #status = 0;
   #retried = false;
+  /** The client closed its connection (or HTTP/2 stream) before the response ended. */
+  #clientGone = false;
 
   constructor(
     proxy: EdgeProxy,
@@ -208,7 +212,11 @@ class ProxiedRequest implements ForwardListener {
 
   start(): void {
     this.#res.once("close", () => {
-      if (!this.#res.writableFinished) this.#forwarder?.abort(new Error("client closed the connection"));
+      // writableEnded, not writableFinished: an HTTP/2 response whose stream the client reset
+      // reports writableFinished true although it never ended.
+      if (this.#res.writableEnded) return;
+      this.#clientGone = true;
+      this.#forwarder?.abort(new Error("client closed the connection"));
     });
     this.#send(this.#backend.pick(this.#proxy.options.loadBalancing, this.#proxy.upstreams.inFlight));
   }
@@ -271,7 +279,8 @@ class ProxiedRequest implements ForwardListener {
 
   onFailedBeforeResponse(error: Error): void {
     this.#release();
-    if (this.#res.destroyed) {
+    // An HTTP/2 response does not report `destroyed` when the client reset its stream.
+    if (this.#clientGone || this.#res.destroyed) {
       this.#log(499, 0); // the client went away first
       return;
     }

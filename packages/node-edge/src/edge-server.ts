@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { createSecureServer, type Http2SecureServer, type SecureServerOptions } from "node:http2";
 import type { Duplex } from "node:stream";
-import { createAdaptorServer, type HttpBindings } from "@hono/node-server";
+import { createAdaptorServer, type Http2Bindings, type HttpBindings } from "@hono/node-server";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import { Hono } from "hono";
 import type { EdgeProxy } from "./edge-proxy.js";
@@ -26,18 +26,34 @@ export interface EdgeServerOptions {
  */
 export function edgeApp(proxy: EdgeProxy): Hono<{ Bindings: HttpBindings }> {
   const app = new Hono<{ Bindings: HttpBindings }>();
-  app.all("*", (c) => {
-    try {
-      proxy.handle(c.env.incoming, c.env.outgoing);
-    } catch (error) {
-      process.stderr.write(
-        `${JSON.stringify({ level: "error", msg: "request failed inside rennet", error: String(error) })}\n`,
-      );
-      sendPlain(c.env.outgoing, 500, "500 Internal Server Error");
-    }
-    return RESPONSE_ALREADY_SENT;
-  });
+  app.all("*", (c) => handOver(proxy, c.env));
   return app;
+}
+
+function handOver(proxy: EdgeProxy, env: HttpBindings): Response {
+  try {
+    proxy.handle(env.incoming, env.outgoing);
+  } catch (error) {
+    process.stderr.write(
+      `${JSON.stringify({ level: "error", msg: "request failed inside rennet", error: String(error) })}\n`,
+    );
+    sendPlain(env.outgoing, 500, "500 Internal Server Error");
+  }
+  return RESPONSE_ALREADY_SENT;
+}
+
+/**
+ * The edge app's fetch, with HEAD requests handed over directly: Hono answers
+ * HEAD by running the GET route and wrapping its Response, and the wrapped
+ * RESPONSE_ALREADY_SENT made @hono/node-server write an empty 200 of its own
+ * over the proxy's response.
+ */
+function edgeFetch(
+  proxy: EdgeProxy,
+): (request: Request, env: HttpBindings | Http2Bindings) => Response | Promise<Response> {
+  const app = edgeApp(proxy);
+  return (request, env) =>
+    request.method === "HEAD" ? handOver(proxy, env as HttpBindings) : app.fetch(request, env as HttpBindings);
 }
 
 const CLIENT_ERROR: Record<string, string> = {
@@ -52,9 +68,8 @@ function checkingInterval(options: EdgeServerOptions): number {
 
 /** An HTTP server for the edge app, hardened against slow and malformed clients. */
 export function createEdgeServer(proxy: EdgeProxy, options: EdgeServerOptions): Server {
-  const app = edgeApp(proxy);
   const server = createAdaptorServer({
-    fetch: app.fetch,
+    fetch: edgeFetch(proxy),
     autoCleanupIncoming: false,
     serverOptions: {
       headersTimeout: options.headersTimeoutMs,
@@ -95,10 +110,9 @@ export function createEdgeTlsServer(
   certificates: CertificateStore,
   options: EdgeServerOptions,
 ): Http2SecureServer {
-  const app = edgeApp(proxy);
   const { cert, key } = certificates.defaultCertificate;
   const server = createAdaptorServer({
-    fetch: app.fetch,
+    fetch: edgeFetch(proxy),
     autoCleanupIncoming: false,
     createServer: createSecureServer,
     serverOptions: {

@@ -36,6 +36,17 @@ export function requestHost(req: IncomingMessage): string {
   return req.headers.host ?? (req.headers[":authority"] as string | undefined) ?? "";
 }
 
+/** More than one Host header line: RFC 9112 §3.2 requires a 400 (and undici refuses to forward it). */
+export function hasDuplicateHost(req: IncomingMessage): boolean {
+  const raw = req.rawHeaders;
+  let hosts = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (name.length === 4 && name.toLowerCase() === "host") hosts++;
+  }
+  return hosts > 1;
+}
+
 export interface ForwardedFor {
   readonly clientIp: string;
   readonly proto: "http" | "https";
@@ -59,7 +70,9 @@ export function upstreamRequestHeaders(req: IncomingMessage, forwarded: Forwarde
     if (name.charCodeAt(0) === 58) continue; // HTTP/2 pseudo-headers (":authority" becomes Host below)
     const lower = name.toLowerCase();
     if (lower === "host") sawHost = true;
-    if (HOP_BY_HOP.has(lower) || listed?.has(lower)) continue;
+    // Expect stays here too: Node's server has answered "100-continue" already, and undici refuses
+    // to send the header (such requests, e.g. curl's uploads over 1 MiB, were answered 502).
+    if (HOP_BY_HOP.has(lower) || lower === "expect" || listed?.has(lower)) continue;
     if (FORWARDED.has(lower)) {
       if (lower === "x-forwarded-for") priorForwardedFor += (priorForwardedFor === "" ? "" : ", ") + raw[i + 1];
       continue;

@@ -2,7 +2,7 @@ import type { IncomingMessage } from "node:http";
 import { connect, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { type EdgeProxy, isEncrypted } from "./edge-proxy.js";
-import { requestHost, upstreamRequestHeaders } from "./proxy-headers.js";
+import { hasDuplicateHost, requestHost, upstreamRequestHeaders } from "./proxy-headers.js";
 
 const STATUS_TEXT: Record<number, string> = {
   400: "Bad Request",
@@ -33,6 +33,10 @@ export function tunnelUpgrade(
   connectTimeoutMs: number,
 ): void {
   client.on("error", () => client.destroy());
+  if (hasDuplicateHost(req)) {
+    refuse(client, 400, "400 Bad Request: more than one Host header");
+    return;
+  }
   const routed = proxy.route(requestHost(req), req.url ?? "");
   if (!routed.ok) {
     refuse(client, routed.status, routed.body);

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
 import type { Log } from "../log.js";
+import { describeApiError } from "./api-errors.js";
 
 export interface EventTarget {
   readonly namespace: string;
@@ -91,7 +92,7 @@ export class EventRecorder {
         level: "warn",
         msg: "could not record an Event",
         target: `${target.namespace}/${target.name}`,
-        error: String((error as Error)?.message ?? error),
+        problem: describeApiError(error, { resource: "events", group: "" }, "create"),
       });
       return false;
     }

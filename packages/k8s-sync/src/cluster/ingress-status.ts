@@ -1,6 +1,7 @@
 import { type KubeConfig, NetworkingV1Api } from "@kubernetes/client-node";
 import type { Log } from "../log.js";
 import type { Ingress } from "../objects.js";
+import { describeApiError } from "./api-errors.js";
 
 /** One entry of status.loadBalancer.ingress. */
 export interface LoadBalancerIngress {
@@ -88,7 +89,7 @@ export class IngressStatusWriter {
           level: "warn",
           msg: "could not write Ingress status",
           ingress: `${namespace}/${name}`,
-          error: String((error as Error)?.message ?? error),
+          problem: describeApiError(error, { resource: "ingresses/status", group: "networking.k8s.io" }, "update"),
         });
       }
     }

@@ -1,5 +1,8 @@
 import { CoordinationV1Api, type KubeConfig, type V1Lease, V1MicroTime } from "@kubernetes/client-node";
 import type { Log } from "../log.js";
+import { describeApiError } from "./api-errors.js";
+
+const LEASES = { resource: "leases", group: "coordination.k8s.io" } as const;
 
 export interface LeaderElectionOptions {
   readonly config: KubeConfig;
@@ -34,6 +37,8 @@ export class LeaderElector {
   #lastRenew = 0;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
+  /** The verb of the Lease call under way, for error messages that say which permission is missing. */
+  #verb: "get" | "create" | "update" = "get";
 
   constructor(options: LeaderElectionOptions) {
     this.#options = options;
@@ -60,7 +65,7 @@ export class LeaderElector {
       this.#options.log({
         level: "warn",
         msg: "leader election: lease update failed",
-        error: String((error as Error)?.message ?? error),
+        problem: describeApiError(error, LEASES, this.#verb),
       });
     }
     if (this.#leading && this.#now() - this.#lastRenew > (this.#options.renewDeadlineMs ?? 10_000))
@@ -73,6 +78,7 @@ export class LeaderElector {
     const durationMs = this.#options.leaseDurationMs ?? 15_000;
     const now = this.#now();
     let lease: V1Lease | undefined;
+    this.#verb = "get";
     try {
       lease = await this.#api.readNamespacedLease({ name, namespace });
     } catch (error) {
@@ -84,6 +90,7 @@ export class LeaderElector {
       renewTime: new V1MicroTime(now),
     };
     if (lease === undefined) {
+      this.#verb = "create";
       await this.#write(() =>
         this.#api.createNamespacedLease({
           namespace,
@@ -104,6 +111,7 @@ export class LeaderElector {
       return;
     }
     const takeover = holder !== identity;
+    this.#verb = "update";
     await this.#write(() =>
       this.#api.replaceNamespacedLease({
         name,

@@ -156,6 +156,13 @@ export class ManifestSource {
       }
       const text = await readFile(file, "utf8").catch(() => undefined);
       if (text === undefined) continue;
+      // The file may have changed between the stat above and the read (truncated for the next
+      // in-place write, say): what was read counts only if it is still the file that settled.
+      const after = await stat(file).catch(() => undefined);
+      if (after === undefined || `${after.ino}:${after.size}:${after.mtimeMs}` !== signature) {
+        unsettled = Math.max(unsettled, settleMs);
+        continue;
+      }
       const parsed = parseManifests(file, text);
       if (!parsed.ok) {
         for (const problem of parsed.problems) {
