@@ -34,6 +34,8 @@ interface FileState {
   /** The last content that parsed; kept while newer content is broken. */
   readonly objects: readonly KubeObject[];
   readonly broken: boolean;
+  /** The signature the file had when it was first found empty (its objects are kept until seen so twice). */
+  readonly emptied?: string;
 }
 
 function identity(object: KubeObject): string {
@@ -160,6 +162,14 @@ export class ManifestSource {
       // in-place write, say): what was read counts only if it is still the file that settled.
       const after = await stat(file).catch(() => undefined);
       if (after === undefined || `${after.ino}:${after.size}:${after.mtimeMs}` !== signature) {
+        unsettled = Math.max(unsettled, settleMs);
+        continue;
+      }
+      // Truncating a file for an in-place rewrite shows size 0 with the old mtime for a moment (the
+      // size changes before the times do), so a file that had objects counts as empty only when it
+      // is found so twice, unchanged, a settle period apart.
+      if (info.size === 0 && previous !== undefined && previous.objects.length > 0 && previous.emptied !== signature) {
+        this.#files.set(file, { ...previous, emptied: signature });
         unsettled = Math.max(unsettled, settleMs);
         continue;
       }
