@@ -25,5 +25,5 @@ COPY --from=build /out /app
 USER 10001:10001
 ENV NODE_ENV=production
 EXPOSE 80 443 8080
-ENTRYPOINT ["node", "/app/bin/rennet.mjs"]
+ENTRYPOINT ["node", "--max-semi-space-size=16", "/app/bin/rennet.mjs"]
 CMD ["serve", "--http-port=80", "--https-port=443", "--admin-port=8080"]

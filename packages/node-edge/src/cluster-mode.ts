@@ -23,6 +23,8 @@ export interface ClusterModeOptions {
   readonly retryPeriodMs?: number;
 }
 
+const RECONCILE_DELAY_MS = 100;
+
 const EVENT_REASONS: Record<string, string> = {
   "invalid-ingress": "InvalidIngress",
   "invalid-host": "InvalidRule",
@@ -52,6 +54,7 @@ export class ClusterMode {
   #last: { objects: readonly KubeObject[] } | undefined;
   #reconciling: Promise<void> = Promise.resolve();
   #again = false;
+  #pending: NodeJS.Timeout | undefined;
   #warnedNoAddress = false;
 
   constructor(pipeline: ConfigPipeline, log: Log, options: ClusterModeOptions) {
@@ -104,11 +107,22 @@ export class ClusterMode {
   }
 
   async stop(): Promise<void> {
+    clearTimeout(this.#pending);
     await this.#elector.stop();
     await this.source.stop();
   }
 
+  // Status and Events follow configuration changes a little behind them, in
+  // one pass per burst, so that writing them never delays a change reaching traffic.
   #reconcile(): void {
+    if (!this.#elector.leading || this.#last === undefined || this.#pending !== undefined) return;
+    this.#pending = setTimeout(() => {
+      this.#pending = undefined;
+      this.#reconcileNow();
+    }, RECONCILE_DELAY_MS);
+  }
+
+  #reconcileNow(): void {
     if (!this.#elector.leading || this.#last === undefined) return;
     this.#again = true;
     this.#reconciling = this.#reconciling.then(async () => {

@@ -3,6 +3,8 @@ import type { Log } from "../log.js";
 import type { Ingress } from "../objects.js";
 import { describeApiError } from "./api-errors.js";
 
+const STATUS_SLICE = 500;
+
 /** One entry of status.loadBalancer.ingress. */
 export interface LoadBalancerIngress {
   readonly ip?: string;
@@ -63,7 +65,13 @@ export class IngressStatusWriter {
     addresses: readonly LoadBalancerIngress[],
   ) {
     let written = 0;
-    for (const { ingress, loadBalancer } of statusChanges(ingresses, serves, addresses)) {
+    // In slices, yielding between them: a check over 10k Ingresses must not hold up requests.
+    const changes: ReturnType<typeof statusChanges> = [];
+    for (let start = 0; start < ingresses.length; start += STATUS_SLICE) {
+      changes.push(...statusChanges(ingresses.slice(start, start + STATUS_SLICE), serves, addresses));
+      if (start + STATUS_SLICE < ingresses.length) await new Promise((resolve) => setImmediate(resolve));
+    }
+    for (const { ingress, loadBalancer } of changes) {
       const namespace = ingress.metadata?.namespace ?? "default";
       const name = ingress.metadata?.name ?? "";
       try {

@@ -54,6 +54,7 @@ export class ManifestSource {
   readonly #firstSeen = new Map<string, string>();
   readonly #watchers: FSWatcher[] = [];
   #timer: NodeJS.Timeout | undefined;
+  #timerDue = 0;
   #rescan: NodeJS.Timeout | undefined;
   #scanning: Promise<void> | undefined;
   #again = false;
@@ -114,10 +115,18 @@ export class ManifestSource {
       .catch(() => undefined);
   }
 
+  // Never postpones a scan already due sooner: with files changing every 50 ms,
+  // a sliding debounce would put the next scan off for as long as they change.
   #schedule(delay: number): void {
     if (this.#closed) return;
+    const due = Date.now() + delay;
+    if (this.#timer !== undefined && this.#timerDue <= due) return;
     clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => void this.#scan(false), delay);
+    this.#timerDue = due;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      void this.#scan(false);
+    }, delay);
   }
 
   async #scan(initial: boolean): Promise<void> {
@@ -196,7 +205,14 @@ export class ManifestSource {
           object: skipped,
         });
       }
-      this.#files.set(file, { signature, objects: parsed.objects.map((object) => this.#stamp(object)), broken: false });
+      this.#files.set(file, {
+        signature,
+        objects: reuseUnchanged(
+          previous?.objects,
+          parsed.objects.map((object) => this.#stamp(object)),
+        ),
+        broken: false,
+      });
       changed = true;
     }
     for (const file of [...this.#files.keys()]) {
@@ -222,6 +238,20 @@ export class ManifestSource {
     }
     return { ...object, metadata: { ...object.metadata, creationTimestamp: seen } };
   }
+}
+
+/**
+ * The new objects of a re-read file, with each one whose content did not
+ * change replaced by its previous instance: downstream, identity means
+ * "unchanged", so editing one Ingress in a file of hundreds re-translates one.
+ */
+function reuseUnchanged(previous: readonly KubeObject[] | undefined, next: KubeObject[]): KubeObject[] {
+  if (previous === undefined || previous.length === 0) return next;
+  const before = new Map(previous.map((object) => [identity(object), object]));
+  return next.map((object) => {
+    const old = before.get(identity(object));
+    return old !== undefined && JSON.stringify(old) === JSON.stringify(object) ? old : object;
+  });
 }
 
 async function listFiles(path: string): Promise<string[]> {
