@@ -12,13 +12,10 @@ export function normalizeHost(raw: string): string {
     const close = host.indexOf("]");
     if (close !== -1 && close < host.length - 1) host = host.slice(0, close + 1);
   } else {
-    const colon = host.lastIndexOf(":");
-    if (colon !== -1 && host.indexOf(":") === colon) host = host.slice(0, colon);
+    const colon = host.indexOf(":");
+    if (colon !== -1 && host.indexOf(":", colon + 1) === -1) host = host.slice(0, colon);
   }
   if (host.charCodeAt(host.length - 1) === DOT) host = host.slice(0, -1);
-  for (let i = 0; i < host.length; i++) {
-    const code = host.charCodeAt(i);
-    if (code >= 65 && code <= 90) return host.toLowerCase();
-  }
-  return host;
+  // Native, and it returns the same string when nothing is upper case.
+  return host.toLowerCase();
 }

@@ -6,6 +6,7 @@ import {
   type IngressRecord,
   ingressKey,
 } from "./ingress-record.js";
+import { LayeredMap } from "./layered-map.js";
 import { normalizeHost } from "./request-host.js";
 import { ShardedMap } from "./sharded-map.js";
 import type {
@@ -22,9 +23,9 @@ import { VirtualHost } from "./virtual-host.js";
 interface TableState<B, P> {
   readonly records: ShardedMap<IngressRecord<B, P>>;
   /** Exact host → its virtual host. */
-  readonly exactHosts: ShardedMap<VirtualHost<B, P>>;
+  readonly exactHosts: LayeredMap<VirtualHost<B, P>>;
   /** "foo.com" → the virtual host of "*.foo.com". */
-  readonly wildcardHosts: ShardedMap<VirtualHost<B, P>>;
+  readonly wildcardHosts: LayeredMap<VirtualHost<B, P>>;
   /** Rules without host. */
   readonly anyHost: VirtualHost<B, P> | null;
   /** Ingresses with a spec.defaultBackend, oldest first; the first one serves. */
@@ -56,8 +57,8 @@ function groupClaims<B, P>(records: Iterable<IngressRecord<B, P>>): Map<string, 
 
 class CompiledTable<B, P> implements RouteTable<B, P> {
   readonly #state: TableState<B, P>;
-  private readonly exactHosts: ShardedMap<VirtualHost<B, P>>;
-  private readonly wildcardHosts: ShardedMap<VirtualHost<B, P>>;
+  private readonly exactHosts: LayeredMap<VirtualHost<B, P>>;
+  private readonly wildcardHosts: LayeredMap<VirtualHost<B, P>>;
   private readonly anyHost: VirtualHost<B, P> | null;
   readonly defaultBackend: DefaultBackendRoute<B, P> | null;
 
@@ -224,8 +225,8 @@ export function compile<B = unknown, P = unknown>(ingresses: Iterable<IngressInp
   for (const vhost of vhosts) routeCount += vhost.routeCount;
   return new CompiledTable({
     records: ShardedMap.from(records),
-    exactHosts: ShardedMap.from(exact),
-    wildcardHosts: ShardedMap.from(wildcard),
+    exactHosts: LayeredMap.from(exact),
+    wildcardHosts: LayeredMap.from(wildcard),
     anyHost: any,
     defaultCandidates: defaultCandidatesOf(records.values()),
     routeCount,
