@@ -1,4 +1,4 @@
-// Entry point of the root npm scripts: build, test, bench, start, lint.
+// Entry point of the root npm scripts: build, test, bench, bench:proxy, bench:churn, start, lint.
 // Runs under whatever Node the machine has and moves every real step onto a
 // Node that meets the engines (see node-runtime.mjs).
 import { spawnSync } from "node:child_process";
@@ -38,6 +38,16 @@ const tasks = {
   bench: () => {
     tasks.build();
     pnpm("--filter", "@rennet/router", "run", "bench", ...process.argv.slice(3));
+  },
+  // The proxy benchmark (bench/proxy): installs its own tools and bench-only packages.
+  "bench:proxy": () => {
+    tasks.build();
+    nodeRun(join(root, "bench/proxy/run.mjs"), ...process.argv.slice(3));
+  },
+  // Change→traffic under churn (bench/churn): the real CLI fed by manifest files and by the API double.
+  "bench:churn": () => {
+    tasks.build();
+    nodeRun(join(root, "bench/churn/run.ts"), ...process.argv.slice(3));
   },
   start: () => {
     tasks.build();

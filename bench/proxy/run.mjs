@@ -1,0 +1,491 @@
+/**
+ * `npm run bench:proxy`: rennet against no proxy, nginx, HAProxy,
+ * node-http-proxy and fastify + @fastify/reply-from, on loopback.
+ *
+ *   node bench/proxy/run.mjs [--quick] [--warmup S] [--duration S] [--reps N]
+ *                            [--only rennet,fastify] [--profile] [--keep-tmp]
+ *
+ * Full (default: warm-up 2 s, 5 s measured, 3 repetitions) writes
+ * bench/results/proxy-latest.{md,json} and the README section. --quick
+ * (1 s / 2 s / 1), --only and changed timings write bench/results/tmp/
+ * instead. --profile runs only rennet under node --cpu-prof for one measured
+ * window and prints the functions with the most self time.
+ *
+ * It refuses to run (exit 1, nothing written) rather than produce a partial
+ * table: a missing tool, a target that does not start or fails its
+ * correctness check, or a target that dies mid-run stops everything.
+ */
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpus, release, tmpdir, totalmem } from "node:os";
+import { dirname, join, relative } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { BODIES, startBackend } from "./backend.mjs";
+import { checkTarget } from "./check.mjs";
+import { ensureBenchPackages, ensureCores, ensureRennetBuilt, ensureTools } from "./install.mjs";
+import { BENCH_HOST } from "./manifests.mjs";
+import { debianVersion, nginxVersion } from "./nginx-conf.mjs";
+import {
+  freePort,
+  installSignalHandlers,
+  logTail,
+  machineBusy,
+  measureWhile,
+  processTree,
+  rssKiB,
+  stopAll,
+  stopChild,
+} from "./procs.mjs";
+import { areaTable, byArea, readProfile, selfTimes, topTable } from "./profile.mjs";
+import {
+  evaluateGoals,
+  markdownReport,
+  readmeSection,
+  summarize,
+  writeJson,
+  writeReadme,
+  writeText,
+} from "./report.mjs";
+import { TARGETS } from "./targets/index.mjs";
+import { startRennet } from "./targets/rennet.mjs";
+import { runWrk } from "./wrk.mjs";
+
+const benchDir = join(dirname(fileURLToPath(import.meta.url)), "..");
+const root = join(benchDir, "..");
+const PROXY_CPU = "0";
+const LOAD_CPU = "1";
+const CONNECTIONS = 32;
+/** Whatever happens, the bench stops after this long. */
+const HARD_LIMIT_MS = 14 * 60_000;
+
+const PENDING = [
+  "Requests per second with one and two rennet workers: pending — rennet has no workers flag yet.",
+  "HTTPS (TLS termination, HTTP/1.1 and HTTP/2): pending.",
+];
+
+function options() {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: "boolean", default: false },
+      warmup: { type: "string" },
+      duration: { type: "string" },
+      reps: { type: "string" },
+      only: { type: "string" },
+      profile: { type: "boolean", default: false },
+      "keep-tmp": { type: "boolean", default: false },
+    },
+    allowPositionals: false,
+  });
+  const base = values.quick ? { warmup: 1, duration: 2, reps: 1 } : { warmup: 2, duration: 5, reps: 3 };
+  const whole = (name, fallback, min) => {
+    const raw = values[name];
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be a whole number >= ${min}, got "${raw}"`);
+    return n;
+  };
+  const settings = {
+    warmupSeconds: whole("warmup", base.warmup, 0),
+    durationSeconds: whole("duration", base.duration, 1),
+    repetitions: whole("reps", base.reps, 1),
+    connections: CONNECTIONS,
+    threads: 1,
+  };
+  const only = values.only?.split(",").filter((s) => s !== "");
+  const unknown = only?.filter((key) => !TARGETS.some((t) => t.key === key)) ?? [];
+  if (unknown.length > 0)
+    throw new Error(`--only: unknown target ${unknown.join(", ")} (${TARGETS.map((t) => t.key)})`);
+  const defaults =
+    !values.quick && values.warmup === undefined && values.duration === undefined && values.reps === undefined;
+  return {
+    settings,
+    mode: values.quick ? "quick" : defaults ? "full" : "custom",
+    only,
+    official: defaults && only === undefined,
+    profile: values.profile,
+    keepTmp: values["keep-tmp"],
+  };
+}
+
+const say = (text) => process.stderr.write(`${text}\n`);
+
+/** Other work on the machine (% of one core) above which the bench waits before it starts. */
+const QUIET_PERCENT = 15;
+/** A measured window during which other processes used more than this (% of one core) is measured again. */
+const DISTURBED_PERCENT = 10;
+
+/** Waits up to `maxMs` for the machine to be quiet; returns the last reading. */
+async function waitForQuiet(maxMs) {
+  const deadline = Date.now() + maxMs;
+  let busy = await machineBusy(1000);
+  while (busy > QUIET_PERCENT && Date.now() < deadline) {
+    say(`bench: other processes use ${Math.round(busy)}% of a core; waiting for a quieter machine`);
+    busy = await machineBusy(2000);
+  }
+  if (busy > QUIET_PERCENT && maxMs > 10_000) {
+    say(`bench: warning: measuring on a busy machine (${Math.round(busy)}% of a core in use by other processes)`);
+  }
+  return busy;
+}
+
+function machine() {
+  let cpuModel = cpus()[0]?.model ?? "unknown";
+  try {
+    cpuModel = /^model name\s*:\s*(.*)$/m.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? cpuModel;
+  } catch {
+    // keep os.cpus()
+  }
+  return {
+    cpuModel,
+    cores: cpus().length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    kernel: release(),
+    pinning: { proxy: `CPU ${PROXY_CPU}`, backendAndLoad: `CPU ${LOAD_CPU}` },
+  };
+}
+
+function wrkVersion() {
+  const deb = debianVersion("wrk");
+  return deb ? `wrk ${deb} (Debian)` : "wrk";
+}
+
+/** One wrk window against a started target, with the proxy's CPU and memory alongside. */
+async function measure(ctx, started, body, seconds) {
+  const m = await measureWhile(
+    started.pid,
+    (track) =>
+      runWrk({
+        port: started.port,
+        path: body.path,
+        host: BENCH_HOST,
+        seconds,
+        connections: CONNECTIONS,
+        cpu: LOAD_CPU,
+        onSpawn: track,
+      }),
+    { known: [ctx.backend.child.pid] },
+  );
+  if (started.entry?.exited) {
+    throw new Error(
+      `${started.entry.name} died during the load (${started.entry.exitSignal ?? started.entry.exitCode}):\n${logTail(started.entry)}`,
+    );
+  }
+  if (ctx.backend.exited) throw new Error(`the backend nginx died during the load:\n${logTail(ctx.backend)}`);
+  return {
+    ...m.result,
+    raw: undefined,
+    cpuPercent: m.cpuPercent,
+    peakRssKiB: m.peakRssKiB,
+    proxyCoreBusyPercent: m.coreBusyPercent[PROXY_CPU] ?? null,
+    loadCoreBusyPercent: m.coreBusyPercent[LOAD_CPU] ?? null,
+    backgroundCpuPercent: m.backgroundCpuPercent,
+  };
+}
+
+async function warmAndMeasure(ctx, started, body, settings) {
+  if (settings.warmupSeconds > 0) {
+    await runWrk({
+      port: started.port,
+      path: body.path,
+      host: BENCH_HOST,
+      seconds: settings.warmupSeconds,
+      connections: CONNECTIONS,
+      cpu: LOAD_CPU,
+    });
+  }
+  return measure(ctx, started, body, settings.durationSeconds);
+}
+
+const rssMiB = (pid) => rssKiB(processTree(pid)) / 1024;
+
+async function checked(target, started) {
+  const bodies = Object.fromEntries(BODIES.map((b) => [b.path, b.bytes]));
+  return checkTarget(target.label, started.port, { host: BENCH_HOST, bodies, proxied: target.proxied });
+}
+
+/** The table: every target, both bodies, repetitions interleaved round-robin. */
+async function benchmark(ctx, opts) {
+  const { settings } = opts;
+  const targets = TARGETS.filter((t) => opts.only === undefined || ["direct", "nginx", ...opts.only].includes(t.key));
+  const started = new Map();
+  const memory = [];
+  for (const target of targets) {
+    say(`bench: starting ${target.label}`);
+    const s = await target.start(ctx);
+    started.set(target.key, s);
+    await checked(target, s);
+    if (target.key === "rennet") {
+      await sleep(1000);
+      memory.push({
+        label: "1k Ingresses",
+        ...s.table,
+        objects: s.objects,
+        startupMs: s.startupMs,
+        idleRssMiB: rssMiB(s.pid),
+      });
+    }
+  }
+  const runs = [];
+  const total = settings.repetitions * targets.length * BODIES.length;
+  const retries = { left: Math.ceil(total / 3) };
+  let done = 0;
+  for (let rep = 0; rep < settings.repetitions; rep++) {
+    const order = targets.map((_, i) => targets[(i + rep) % targets.length]);
+    for (const target of order) {
+      for (const body of BODIES) {
+        let run = await warmAndMeasure(ctx, started.get(target.key), body, settings);
+        let attempts = 1;
+        // Another process took CPU during the window: measure it again, within a budget.
+        while (run.backgroundCpuPercent > DISTURBED_PERCENT && retries.left > 0) {
+          retries.left--;
+          attempts++;
+          say(
+            `bench: ${target.label} ${body.key} disturbed (background ${Math.round(run.backgroundCpuPercent)}%), again`,
+          );
+          await waitForQuiet(10_000);
+          run = await warmAndMeasure(ctx, started.get(target.key), body, settings);
+        }
+        runs.push({ rep: rep + 1, target: target.key, body: body.key, attempts, ...run });
+        done++;
+        say(
+          `bench: [${done}/${total}] rep ${rep + 1} ${target.label} ${body.key}: ${Math.round(run.requestsPerSecond)} req/s, p99 ${run.latencyMs.p99.toFixed(3)} ms, errors ${run.errors}, proxy CPU ${run.cpuPercent === null ? "—" : `${Math.round(run.cpuPercent)}%`}, load core ${Math.round(run.loadCoreBusyPercent)}%, background ${Math.round(run.backgroundCpuPercent)}%`,
+        );
+      }
+    }
+  }
+  const versions = {};
+  const targetInfo = targets.map((t) => {
+    const version = t.version(ctx);
+    versions[t.key] = version;
+    return { key: t.key, label: t.label, notes: t.notes, version };
+  });
+  const rennetRuns = runs.filter((r) => r.target === "rennet" && r.body === "64B");
+  if (memory[0] !== undefined && rennetRuns.length > 0) {
+    memory[0].loadPeakRssMiB = Math.max(...runs.filter((r) => r.target === "rennet").map((r) => r.peakRssKiB)) / 1024;
+    memory[0].requestsPerSecond = medianOf(rennetRuns.map((r) => r.requestsPerSecond));
+    memory[0].p99Ms = medianOf(rennetRuns.map((r) => r.latencyMs.p99));
+  }
+  for (const [key, s] of started) {
+    if (s.entry !== undefined) await stopChild(s.entry);
+    started.delete(key);
+  }
+  return { targets: targetInfo, runs, memory, versions };
+}
+
+function medianOf(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** rennet with a single Ingress: the baseline of its resident memory. */
+async function baseline(ctx) {
+  const s = await startRennet(ctx, { ingresses: 1, name: "rennet-1" });
+  try {
+    await checked({ label: "rennet (1 Ingress)", proxied: true }, s);
+    await sleep(1000);
+    return {
+      label: "1 Ingress (baseline)",
+      ...s.table,
+      objects: s.objects,
+      startupMs: s.startupMs,
+      idleRssMiB: rssMiB(s.pid),
+    };
+  } finally {
+    await stopChild(s.entry);
+  }
+}
+
+/** A second rennet with 10k Ingresses: startup, idle RSS, RSS and req/s under the 64-byte load. */
+async function tenThousand(ctx, settings) {
+  say("bench: starting rennet with 10k Ingresses");
+  const s = await startRennet(ctx, { ingresses: 10_000 });
+  try {
+    await checked({ label: "rennet (10k Ingresses)", proxied: true }, s);
+    await sleep(1000);
+    const idle = rssMiB(s.pid);
+    const body = BODIES[0];
+    const runs = [];
+    for (let rep = 0; rep < settings.repetitions; rep++) {
+      let run = await warmAndMeasure(ctx, s, body, settings);
+      for (let again = 0; again < 2 && run.backgroundCpuPercent > DISTURBED_PERCENT; again++) {
+        say(`bench: rennet 10k disturbed (background ${Math.round(run.backgroundCpuPercent)}%), again`);
+        await waitForQuiet(10_000);
+        run = await warmAndMeasure(ctx, s, body, settings);
+      }
+      runs.push(run);
+    }
+    const rps = medianOf(runs.map((r) => r.requestsPerSecond));
+    say(
+      `bench: rennet 10k: startup ${Math.round(s.startupMs)} ms, RSS idle ${idle.toFixed(1)} MiB, ${Math.round(rps)} req/s`,
+    );
+    return {
+      label: "10k Ingresses",
+      ...s.table,
+      objects: s.objects,
+      startupMs: s.startupMs,
+      idleRssMiB: idle,
+      loadPeakRssMiB: Math.max(...runs.map((r) => r.peakRssKiB)) / 1024,
+      requestsPerSecond: rps,
+      p99Ms: medianOf(runs.map((r) => r.latencyMs.p99)),
+      errors: runs.reduce((sum, r) => sum + r.errors, 0),
+      backgroundCpuPercentMax: Math.max(...runs.map((r) => r.backgroundCpuPercent)),
+      runs,
+    };
+  } finally {
+    await stopChild(s.entry);
+  }
+}
+
+/** rennet (1k table) under node --cpu-prof: one warm-up, one measured window, the top self-time functions. */
+async function profile(ctx, settings) {
+  const dir = join(ctx.tmp, "cpu-prof");
+  const s = await startRennet(ctx, {
+    ingresses: 1000,
+    name: "rennet-cpu-prof",
+    nodeArgs: ["--cpu-prof", "--cpu-prof-dir", dir],
+  });
+  let window;
+  let run;
+  try {
+    await checked({ label: "rennet (cpu-prof)", proxied: true }, s);
+    const body = BODIES[0];
+    if (settings.warmupSeconds > 0) {
+      await runWrk({
+        port: s.port,
+        path: body.path,
+        host: BENCH_HOST,
+        seconds: settings.warmupSeconds,
+        connections: CONNECTIONS,
+        cpu: LOAD_CPU,
+      });
+    }
+    const from = Number(process.hrtime.bigint() / 1000n);
+    run = await measure(ctx, s, body, settings.durationSeconds);
+    window = { fromUs: from, toUs: Number(process.hrtime.bigint() / 1000n) };
+  } finally {
+    await stopChild(s.entry, { signal: "SIGTERM", graceMs: 20_000 });
+  }
+  const { file, profile: cpuProfile } = readProfile(dir);
+  const top = selfTimes(cpuProfile, window);
+  const outDir = join(benchDir, "results/tmp");
+  mkdirSync(outDir, { recursive: true });
+  cpSync(file, join(outDir, "rennet.cpuprofile"));
+  const text = [
+    `# rennet CPU profile (64-byte body, ${settings.durationSeconds} s, ${Math.round(run.requestsPerSecond)} req/s under --cpu-prof)`,
+    "",
+    top.windowed
+      ? `Self time per function (name + script) over the measured window only: ${(top.totalUs / 1000).toFixed(0)} ms of samples.`
+      : `Self time per function over the whole process life (the measured window could not be matched to the profile's clock): ${(top.totalUs / 1000).toFixed(0)} ms.`,
+    "",
+    topTable(top, root, 15),
+    "",
+    "Busy time (without idle) by where the code lives; native / V8 includes the system calls made from C++ (e.g. writeUtf8String is a socket write):",
+    "",
+    areaTable(byArea(top)),
+    "",
+    `Profile: ${relative(root, join(outDir, "rennet.cpuprofile"))} (open in Chrome DevTools or speedscope).`,
+    "",
+  ].join("\n");
+  writeText(join(outDir, "rennet-cpu-profile.md"), text);
+  writeJson(join(outDir, "rennet-cpu-profile.json"), {
+    run: { ...run },
+    windowed: top.windowed,
+    totalUs: top.totalUs,
+    top: top.functions.slice(0, 50),
+  });
+  process.stdout.write(text);
+}
+
+async function main() {
+  const opts = options();
+  installSignalHandlers();
+  const hardLimit = setTimeout(() => {
+    say(`bench: exceeded ${HARD_LIMIT_MS / 60_000} min, stopping everything`);
+    process.exit(1); // the exit handler kills every child
+  }, HARD_LIMIT_MS);
+  hardLimit.unref();
+
+  const cores = ensureCores();
+  const tools = ensureTools();
+  ensureBenchPackages(benchDir);
+  ensureRennetBuilt(root);
+  const tmp = mkdtempSync(join(tmpdir(), "rennet-bench-proxy-"));
+  const ctx = { tools, tmp, logDir: tmp, root, benchDir, node: process.execPath, proxyCpu: PROXY_CPU, backendPort: 0 };
+  let ok = false;
+  try {
+    const busyBefore = await waitForQuiet(opts.mode === "quick" ? 10_000 : 60_000);
+    ctx.backendPort = await freePort();
+    say(
+      `bench: ${cores} cores; backend nginx and wrk on CPU ${LOAD_CPU}, proxies on CPU ${PROXY_CPU}; temp dir ${tmp}`,
+    );
+    ctx.backend = await startBackend({ nginx: tools.nginx, tmp, port: ctx.backendPort, cpu: LOAD_CPU, logDir: tmp });
+    await checked({ label: "direct (backend)", proxied: false }, { port: ctx.backendPort });
+
+    if (opts.profile) {
+      await profile(ctx, opts.settings);
+      ok = true;
+      return;
+    }
+
+    const perWindow = opts.settings.warmupSeconds + opts.settings.durationSeconds;
+    const count = (opts.only ? opts.only.length + 2 : TARGETS.length) * BODIES.length + 1;
+    say(`bench: about ${Math.ceil((count * perWindow * opts.settings.repetitions) / 60)} min of load to run`);
+
+    const table = await benchmark(ctx, opts);
+    const withRennet = opts.only === undefined || opts.only.includes("rennet");
+    const extraMemory = withRennet ? [await baseline(ctx), await tenThousand(ctx, opts.settings)] : [];
+
+    const summary = summarize(table.runs, table.targets, BODIES);
+    const result = {
+      date: new Date().toISOString(),
+      mode: opts.mode,
+      settings: opts.settings,
+      machine: { ...machine(), otherCpuBeforeStartPercent: busyBefore },
+      versions: {
+        node: process.version,
+        nginx: `${nginxVersion(tools.nginx)} (Debian ${debianVersion("nginx") ?? "?"})`,
+        haproxy: table.versions.haproxy,
+        wrk: wrkVersion(),
+        ...Object.fromEntries(Object.entries(table.versions).filter(([k]) => !["direct", "haproxy"].includes(k))),
+      },
+      host: BENCH_HOST,
+      bodies: BODIES.map(({ key, label, path, bytes }) => ({ key, label, path, bytes: bytes.length })),
+      targets: table.targets,
+      summary,
+      goals: evaluateGoals(summary),
+      memory: [extraMemory[0], ...table.memory, extraMemory[1]].filter((m) => m !== undefined),
+      pending: PENDING,
+      runs: table.runs,
+    };
+    const dir = opts.official ? join(benchDir, "results") : join(benchDir, "results/tmp");
+    const base = opts.official ? "proxy-latest" : `proxy-${opts.mode}`;
+    const md = markdownReport(result);
+    writeJson(join(dir, `${base}.json`), result);
+    writeText(join(dir, `${base}.md`), md);
+    if (opts.official) {
+      writeReadme(join(root, "README.md"), readmeSection(result, "bench/results/proxy-latest.md"));
+      say("bench: README.md section updated");
+    } else {
+      say("bench: not a full default run, so the README and bench/results/proxy-latest.* are left alone");
+    }
+    say(`bench: wrote ${relative(root, join(dir, `${base}.md`))} and .json`);
+    process.stdout.write(`${md}\n`);
+    ok = true;
+  } finally {
+    await stopAll();
+    if (ok && !opts.keepTmp) rmSync(tmp, { recursive: true, force: true });
+    else say(`bench: logs and configuration kept in ${tmp}`);
+    clearTimeout(hardLimit);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    say(`bench: ${error.message}`);
+    say("bench: refusing to write a partial table");
+    process.exit(1);
+  },
+);
