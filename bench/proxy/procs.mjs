@@ -107,10 +107,15 @@ let handlersInstalled = false;
 export function installSignalHandlers(onSignal) {
   if (handlersInstalled) return;
   handlersInstalled = true;
+  let stopping = false;
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
-    process.once(signal, () => {
-      process.stderr.write(`\nbench: ${signal}, stopping every child process\n`);
+    // process.on, not once: a second signal (timeout(1) and a terminal signal the
+    // whole process group) must not kill the bench before its children are gone.
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
       killAllNow();
+      process.stderr.write(`\nbench: ${signal}, stopped every child process\n`);
       onSignal?.();
       process.exit(128 + ({ SIGHUP: 1, SIGINT: 2, SIGTERM: 15 }[signal] ?? 0));
     });

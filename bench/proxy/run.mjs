@@ -400,7 +400,9 @@ async function profile(ctx, settings) {
 
 async function main() {
   const opts = options();
-  installSignalHandlers();
+  let tmp;
+  // Interrupted: the children are killed by the handler, the temp dir goes too.
+  installSignalHandlers(() => tmp !== undefined && rmSync(tmp, { recursive: true, force: true }));
   const hardLimit = setTimeout(() => {
     say(`bench: exceeded ${HARD_LIMIT_MS / 60_000} min, stopping everything`);
     process.exit(1); // the exit handler kills every child
@@ -411,7 +413,7 @@ async function main() {
   const tools = ensureTools();
   ensureBenchPackages(benchDir);
   ensureRennetBuilt(root);
-  const tmp = mkdtempSync(join(tmpdir(), "rennet-bench-proxy-"));
+  tmp = mkdtempSync(join(tmpdir(), "rennet-bench-proxy-"));
   const ctx = { tools, tmp, logDir: tmp, root, benchDir, node: process.execPath, proxyCpu: PROXY_CPU, backendPort: 0 };
   let ok = false;
   try {

@@ -157,7 +157,7 @@ function record(
   upstreamError?: UpstreamErrorKind,
 ) {
   return {
-    time: new Date().toISOString(),
+    time: Date.now(),
     method: req.method ?? "",
     host,
     path: req.url ?? "",

@@ -3,6 +3,10 @@ import type { Dispatcher } from "undici";
 import { clientResponseHeaders } from "./proxy-headers.js";
 import type { UpstreamErrorKind } from "./request-record.js";
 
+function uncork(res: ServerResponse): void {
+  res.uncork();
+}
+
 /** How an upstream error before the response started is answered, and whether another endpoint may be tried. */
 export function classifyUpstreamError(error: Error): {
   kind: UpstreamErrorKind;
@@ -86,7 +90,13 @@ export class ResponseForwarder implements Dispatcher.DispatchHandler {
     const out = clientResponseHeaders(headers);
     if (this.#extraHeaders !== null) out.push(...this.#extraHeaders);
     res.writeHead(statusCode, out);
-    res.flushHeaders();
+    // The head goes out with the first body chunk, in one write, when that
+    // chunk comes within this tick; flushHeaders() cost a write of its own
+    // (about a quarter of the CPU per request in a profile).
+    if (typeof res.cork === "function") {
+      res.cork();
+      process.nextTick(uncork, res);
+    }
     this.#listener.onStarted(statusCode);
   }
 

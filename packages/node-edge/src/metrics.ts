@@ -67,6 +67,6 @@ export function observers(...list: RequestObserver[]): RequestObserver {
 
 export const accessLog: RequestObserver = {
   onRequest(record) {
-    process.stdout.write(`${JSON.stringify(record)}\n`);
+    process.stdout.write(`${JSON.stringify({ ...record, time: new Date(record.time).toISOString() })}\n`);
   },
 };

@@ -1,6 +1,7 @@
 /** What is known about one proxied request once it is over: for the access log and metrics. */
 export interface RequestRecord {
-  readonly time: string;
+  /** When the response ended, in epoch ms (formatted only where it is printed). */
+  readonly time: number;
   readonly method: string;
   readonly host: string;
   readonly path: string;
