@@ -1,17 +1,7 @@
 import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
+import { HOP_BY_HOP_HEADERS } from "@rennet/router";
 
-// RFC 9110 §7.6.1 and the de-facto list proxies strip.
-const HOP_BY_HOP = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "proxy-authenticate",
-  "proxy-authorization",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-]);
+const HOP_BY_HOP: ReadonlySet<string> = new Set(HOP_BY_HOP_HEADERS);
 
 const FORWARDED = new Set([
   "x-forwarded-for",

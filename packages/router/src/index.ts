@@ -4,6 +4,7 @@
  * clocks, no dependencies.
  * @module
  */
+export { HOP_BY_HOP_HEADERS } from "./hop-by-hop.js";
 export { normalizeHost } from "./request-host.js";
 export { type NormalizedPath, normalizePath } from "./request-path.js";
 export { compile } from "./table.js";

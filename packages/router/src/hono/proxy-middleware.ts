@@ -1,4 +1,5 @@
 import type { Context, MiddlewareHandler } from "hono";
+import { HOP_BY_HOP_HEADERS } from "../hop-by-hop.js";
 import { normalizePath } from "../request-path.js";
 import type { DefaultBackendRoute, RouteMatch, RouteTable } from "../types.js";
 
@@ -22,21 +23,9 @@ export interface RennetProxyOptions<B, P> {
   readonly fetch?: typeof fetch;
 }
 
-const HOP_BY_HOP = [
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "proxy-authenticate",
-  "proxy-authorization",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-];
-
 function stripHopByHop(headers: Headers): Headers {
   const listed = headers.get("connection");
-  for (const name of HOP_BY_HOP) headers.delete(name);
+  for (const name of HOP_BY_HOP_HEADERS) headers.delete(name);
   if (listed !== null) for (const name of listed.split(",")) if (name.trim() !== "") headers.delete(name.trim());
   return headers;
 }
