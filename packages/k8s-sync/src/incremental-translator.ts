@@ -283,10 +283,6 @@ export class IncrementalTranslator {
   get problems(): TranslationProblem[] {
     return [...[...this.#problems.values()].flat(), ...this.#tlsProblems];
   }
-
-  get servedCount(): number {
-    return this.#served.size;
-  }
 }
 
 // Resolutions are plain data: equal content means nothing to update downstream.

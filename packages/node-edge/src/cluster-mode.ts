@@ -97,10 +97,6 @@ export class ClusterMode {
     });
   }
 
-  get ready(): boolean {
-    return this.source.ready;
-  }
-
   async start(): Promise<void> {
     this.#elector.start();
     await this.source.start();

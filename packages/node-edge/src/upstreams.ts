@@ -81,10 +81,6 @@ export class Upstreams {
     return this.#used.size;
   }
 
-  get size(): number {
-    return this.#pools.size;
-  }
-
   async close(): Promise<void> {
     const pools = [...this.#pools.values()];
     this.#pools.clear();
