@@ -279,7 +279,6 @@ describe("informers", () => {
     // stop() aborts the open watch request; ListWatch may report that abort through its error
     // callbacks too, depending on timing (under load it often does not). Only aborts are allowed.
     await sleep(100);
-    const aborts = log.errors.length;
     for (const error of log.errors) expect(error).toMatchObject({ name: "AbortError" });
     double.delete("Ingress", "default", "a");
     double.apply(ingress("b", { host: "b2.example.test" }));
@@ -290,8 +289,9 @@ describe("informers", () => {
     await waitFor("the reconciling relist", () => listRequests() === 3 && log.events.length === 3);
     expect(log.events.sort()).toEqual(["add default/c", "delete default/a", "update default/b"]);
     expect(names(informer.list())).toEqual(["b", "c"]);
-    // The 410 on restart is handled by a relist, not reported as an error.
-    expect(log.errors).toHaveLength(aborts);
+    // The 410 on restart is handled by a relist, not reported as an error: the only errors are
+    // the abort of the stopped watch, which client-node may report late or not at all.
+    expect(log.errors.filter((error) => (error as { name?: string }).name !== "AbortError")).toEqual([]);
   });
 });
 
