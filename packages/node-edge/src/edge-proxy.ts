@@ -4,9 +4,10 @@ import { coversHost, type IngressPolicies } from "@rennet/k8s-sync";
 import { normalizeHost, normalizePath, type RouteMatch } from "@rennet/router";
 import type { BackendTarget, ConfigChange, EdgeConfig, Endpoint, LoadBalancing } from "./edge-config.js";
 import { EMPTY_CONFIG } from "./edge-config.js";
-import { classifyUpstreamError, dispatchUpstream, type ForwardListener, ResponseForwarder } from "./forward.js";
-import { hasDuplicateHost, requestHost, upstreamRequestHeaders } from "./proxy-headers.js";
+import { classifyUpstreamError, type ForwardListener, ResponseForwarder } from "./forward.js";
+import { type BodyFraming, hasDuplicateHost, requestHost, upstreamRequestHead } from "./proxy-headers.js";
 import type { RequestObserver, UpstreamErrorKind } from "./request-record.js";
+import type { UpstreamRequest } from "./upstream/upstream-connection.js";
 import type { Upstreams } from "./upstreams.js";
 
 export interface EdgeProxyOptions {
@@ -42,13 +43,18 @@ export function sendPlain(res: ServerResponse, status: number, body: string, ext
   res.end(payload);
 }
 
-export function hasRequestBody(req: IncomingMessage): boolean {
+/** How the request's body reaches the upstream: not at all, with its Content-Length, or re-chunked. */
+export function requestBodyFraming(req: IncomingMessage): BodyFraming {
+  const length = req.headers["content-length"];
   // HTTP/2 has no Transfer-Encoding, and Content-Length is optional: a body follows the
   // headers unless they ended the stream.
   const stream = (req as { stream?: { endAfterHeaders?: boolean } }).stream;
-  if (req.httpVersionMajor === 2 && stream !== undefined) return stream.endAfterHeaders !== true;
-  const length = req.headers["content-length"];
-  return req.headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0");
+  if (req.httpVersionMajor === 2 && stream !== undefined) {
+    if (stream.endAfterHeaders === true) return "none";
+    return length === undefined ? "chunked" : "content-length";
+  }
+  if (req.headers["transfer-encoding"] !== undefined) return "chunked";
+  return length !== undefined && length !== "0" ? "content-length" : "none";
 }
 
 /**
@@ -180,10 +186,11 @@ class ProxiedRequest implements ForwardListener {
   readonly #backend: BackendTarget;
   readonly #path: string;
   readonly #started: number;
-  readonly #hasBody: boolean;
+  readonly #framing: BodyFraming;
   readonly #extraHeaders: readonly string[] | null;
   #endpoint: Endpoint | undefined;
   #forwarder: ResponseForwarder | undefined;
+  #upstreamRequest: UpstreamRequest | null = null;
   #status = 0;
   #retried = false;
   /** The client closed its connection (or HTTP/2 stream) before the response ended. */
@@ -207,19 +214,23 @@ class ProxiedRequest implements ForwardListener {
     this.#backend = backend;
     this.#path = path;
     this.#started = started;
-    this.#hasBody = hasRequestBody(req);
+    this.#framing = requestBodyFraming(req);
   }
 
   start(): void {
-    this.#res.once("close", () => {
-      // writableEnded, not writableFinished: an HTTP/2 response whose stream the client reset
-      // reports writableFinished true although it never ended.
-      if (this.#res.writableEnded) return;
-      this.#clientGone = true;
-      this.#forwarder?.abort(new Error("client closed the connection"));
-    });
+    // on, not once: the response is this request's alone, and once() wraps the listener per call.
+    this.#res.on("close", this.#onClientClose);
     this.#send(this.#backend.pick(this.#proxy.options.loadBalancing, this.#proxy.upstreams.inFlight));
   }
+
+  readonly #onClientClose = (): void => {
+    // writableEnded, not writableFinished: an HTTP/2 response whose stream the client reset
+    // reports writableFinished true although it never ended.
+    if (this.#res.writableEnded) return;
+    this.#clientGone = true;
+    if (this.#upstreamRequest !== null) this.#upstreamRequest.canceled = true;
+    this.#forwarder?.abort(new Error("client closed the connection"));
+  };
 
   #send(endpoint: Endpoint | undefined): void {
     if (endpoint === undefined) {
@@ -227,20 +238,36 @@ class ProxiedRequest implements ForwardListener {
       return;
     }
     const upstreams = this.#proxy.upstreams;
+    const req = this.#req;
+    const method = req.method ?? "GET";
+    let head: string;
+    try {
+      head = upstreamRequestHead(
+        req,
+        method,
+        this.#path,
+        {
+          clientIp: req.socket.remoteAddress ?? "",
+          proto: isEncrypted(req) ? "https" : "http",
+          port: req.socket.localPort ?? 0,
+        },
+        this.#framing,
+      );
+    } catch {
+      this.#answer(400, "400 Bad Request: the request target cannot be forwarded");
+      return;
+    }
     this.#endpoint = endpoint;
     this.#forwarder = new ResponseForwarder(this.#res, this, this.#extraHeaders);
     upstreams.started(endpoint.origin);
-    const req = this.#req;
-    const headers = upstreamRequestHeaders(req, {
-      clientIp: req.socket.remoteAddress ?? "",
-      proto: isEncrypted(req) ? "https" : "http",
-      port: req.socket.localPort ?? 0,
-    });
-    dispatchUpstream(
-      upstreams.pool(endpoint.origin),
-      { req, method: req.method ?? "GET", path: this.#path, headers, hasBody: this.#hasBody },
-      this.#forwarder,
-    );
+    this.#upstreamRequest = {
+      method,
+      head,
+      body: this.#framing === "none" ? null : req,
+      chunked: this.#framing === "chunked",
+      canceled: false,
+    };
+    upstreams.pool(endpoint).dispatch(this.#upstreamRequest, this.#forwarder);
   }
 
   #release(): void {
@@ -279,14 +306,16 @@ class ProxiedRequest implements ForwardListener {
 
   onFailedBeforeResponse(error: Error): void {
     this.#release();
-    // An HTTP/2 response does not report `destroyed` when the client reset its stream.
-    if (this.#clientGone || this.#res.destroyed) {
+    // An HTTP/2 response does not report `destroyed` when the client reset its stream, and a
+    // lost connection can break the request body before the response hears of it.
+    const aborted = (error as { code?: string }).code === "RENNET_UPSTREAM_ABORTED";
+    if (this.#clientGone || aborted || this.#res.destroyed) {
       this.#log(499, 0); // the client went away first
       return;
     }
     const failure = classifyUpstreamError(error);
     const method = this.#req.method ?? "GET";
-    if (failure.retryable && !this.#retried && !this.#hasBody && IDEMPOTENT.has(method)) {
+    if (failure.retryable && !this.#retried && this.#framing === "none" && IDEMPOTENT.has(method)) {
       this.#retried = true;
       const other = this.#backend.pick(
         this.#proxy.options.loadBalancing,

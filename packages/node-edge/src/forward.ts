@@ -1,11 +1,6 @@
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
-import type { Dispatcher } from "undici";
-import { clientResponseHeaders } from "./proxy-headers.js";
+import type { ServerResponse } from "node:http";
 import type { UpstreamErrorKind } from "./request-record.js";
-
-function uncork(res: ServerResponse): void {
-  res.uncork();
-}
+import type { UpstreamController, UpstreamHandler } from "./upstream/upstream-connection.js";
 
 /** How an upstream error before the response started is answered, and whether another endpoint may be tried. */
 export function classifyUpstreamError(error: Error): {
@@ -20,17 +15,18 @@ export function classifyUpstreamError(error: Error): {
     case "ENETUNREACH":
     case "ENOTFOUND":
     case "EAI_AGAIN":
+    case "RENNET_UPSTREAM_POOL_CLOSED":
       return { kind: "connect-refused", status: 502, retryable: true };
-    case "UND_ERR_CONNECT_TIMEOUT":
+    case "RENNET_UPSTREAM_CONNECT_TIMEOUT":
       return { kind: "connect-timeout", status: 504, retryable: false };
-    case "UND_ERR_HEADERS_TIMEOUT":
-    case "UND_ERR_BODY_TIMEOUT":
+    case "RENNET_UPSTREAM_RESPONSE_TIMEOUT":
       return { kind: "response-timeout", status: 504, retryable: false };
     case "ECONNRESET":
     case "EPIPE":
-    case "UND_ERR_SOCKET":
-    case "UND_ERR_CLOSED":
+    case "RENNET_UPSTREAM_CLOSED":
       return { kind: "reset", status: 502, retryable: true };
+    case "RENNET_UPSTREAM_BAD_RESPONSE":
+      return { kind: "bad-response", status: 502, retryable: false };
     default:
       return { kind: "other", status: 502, retryable: false };
   }
@@ -52,13 +48,15 @@ export interface ForwardListener {
  * the client socket is full), and a destroyed client connection if the
  * upstream breaks mid-body, so a truncated body never looks complete.
  */
-export class ResponseForwarder implements Dispatcher.DispatchHandler {
+export class ResponseForwarder implements UpstreamHandler {
   readonly #res: ServerResponse;
   readonly #listener: ForwardListener;
-  #controller: Dispatcher.DispatchController | null = null;
+  #controller: UpstreamController | null = null;
   #bytes = 0;
   #started = false;
   #done = false;
+  #aborted: Error | null = null;
+  #corked = false;
 
   readonly #extraHeaders: readonly string[] | null;
 
@@ -72,78 +70,67 @@ export class ResponseForwarder implements Dispatcher.DispatchHandler {
   /** Called when the client goes away: the upstream request is aborted. */
   abort(reason: Error): void {
     if (this.#done) return;
-    this.#controller?.abort(reason);
+    this.#aborted = reason;
+    this.#controller?.abort(this, reason);
   }
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
+  onRequestStart(controller: UpstreamController): void {
     this.#controller = controller;
+    if (this.#aborted !== null) controller.abort(this, this.#aborted);
   }
 
-  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
-    if (statusCode < 200) return; // 1xx: the final response follows
+  onResponseStart(statusCode: number, headers: string[]): void {
     const res = this.#res;
     if (res.destroyed) {
-      controller.abort(new Error("client closed"));
+      this.#controller?.abort(this, new Error("client closed"));
       return;
     }
     this.#started = true;
-    const out = clientResponseHeaders(headers);
-    if (this.#extraHeaders !== null) out.push(...this.#extraHeaders);
-    res.writeHead(statusCode, out);
-    // The head goes out with the first body chunk, in one write, when that
-    // chunk comes within this tick; flushHeaders() cost a write of its own
-    // (about a quarter of the CPU per request in a profile).
+    if (this.#extraHeaders !== null) headers.push(...this.#extraHeaders);
+    res.writeHead(statusCode, headers);
+    // The head goes out with whatever body came in the same read from the
+    // upstream, in one write (onReadEnd uncorks); flushHeaders() cost a write
+    // of its own (about a quarter of the CPU per request in a profile).
     if (typeof res.cork === "function") {
       res.cork();
-      process.nextTick(uncork, res);
+      this.#corked = true;
     }
     this.#listener.onStarted(statusCode);
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+  onResponseData(chunk: Buffer): boolean {
     this.#bytes += chunk.length;
-    if (!this.#res.write(chunk)) {
-      controller.pause();
-      this.#res.once("drain", () => controller.resume());
-    }
+    if (this.#res.write(chunk)) return true;
+    this.#res.once("drain", this.#resume);
+    return false;
   }
+
+  readonly #resume = (): void => {
+    this.#controller?.resume(this);
+  };
 
   onResponseEnd(): void {
     this.#done = true;
     this.#res.end();
+    this.onReadEnd();
     this.#listener.onFinished(this.#bytes);
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+  onReadEnd(): void {
+    if (!this.#corked) return;
+    this.#corked = false;
+    this.#res.uncork();
+  }
+
+  onResponseError(error: Error): void {
     if (this.#done) return;
     this.#done = true;
     if (!this.#started) {
       this.#listener.onFailedBeforeResponse(error);
       return;
     }
+    this.onReadEnd();
     this.#res.destroy(error);
     this.#listener.onBrokenResponse(error, this.#bytes);
   }
-}
-
-export interface UpstreamRequest {
-  readonly req: IncomingMessage;
-  readonly method: string;
-  readonly path: string;
-  readonly headers: string[];
-  readonly hasBody: boolean;
-}
-
-export function dispatchUpstream(pool: Dispatcher, request: UpstreamRequest, handler: ResponseForwarder): void {
-  pool.dispatch(
-    {
-      path: request.path,
-      method: request.method,
-      headers: request.headers,
-      body: request.hasBody ? request.req : null,
-      // The client's connection semantics are ours to keep; upstream connections are pooled.
-      reset: false,
-    },
-    handler,
-  );
 }

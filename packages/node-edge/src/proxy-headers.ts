@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
+import type { IncomingMessage } from "node:http";
 import { HOP_BY_HOP_HEADERS } from "@rennet/router";
 
 const HOP_BY_HOP: ReadonlySet<string> = new Set(HOP_BY_HOP_HEADERS);
@@ -43,16 +43,33 @@ export interface ForwardedFor {
   readonly port: number;
 }
 
+/** What the upstream is told about the body that follows the head. */
+export type BodyFraming = "none" | "content-length" | "chunked";
+
+/** Characters a request-target may hold on the wire (visible ASCII): anything else could split the request line. */
+const REQUEST_TARGET = /^[\x21-\x7e]+$/;
+
 /**
- * The headers sent upstream, as a flat [name, value, …] list: the client's
- * headers (Host kept) without hop-by-hop ones and without those the client
- * named in Connection, plus X-Forwarded-* and X-Real-IP. `keepUpgrade` keeps
- * Connection/Upgrade for a WebSocket handshake.
+ * The request head sent upstream, ready to write: the client's headers (Host
+ * kept) without hop-by-hop ones and without those the client named in
+ * Connection, plus X-Forwarded-* and X-Real-IP. `framing` "chunked" announces
+ * a re-chunked body (the client's Transfer-Encoding is hop-by-hop, and an
+ * HTTP/2 body may come without a length); `keepUpgrade` keeps
+ * Connection/Upgrade for a WebSocket handshake. Throws on a target that is
+ * not visible ASCII.
  */
-export function upstreamRequestHeaders(req: IncomingMessage, forwarded: ForwardedFor, keepUpgrade = false): string[] {
+export function upstreamRequestHead(
+  req: IncomingMessage,
+  method: string,
+  target: string,
+  forwarded: ForwardedFor,
+  framing: BodyFraming,
+  keepUpgrade = false,
+): string {
+  if (!REQUEST_TARGET.test(target)) throw new Error("request target holds characters that cannot be forwarded");
   const raw = req.rawHeaders;
   const listed = connectionListed(req.headers.connection);
-  const out: string[] = [];
+  let head = `${method} ${target} HTTP/1.1\r\n`;
   let priorForwardedFor = "";
   let sawHost = false;
   for (let i = 0; i < raw.length; i += 2) {
@@ -60,42 +77,22 @@ export function upstreamRequestHeaders(req: IncomingMessage, forwarded: Forwarde
     if (name.charCodeAt(0) === 58) continue; // HTTP/2 pseudo-headers (":authority" becomes Host below)
     const lower = name.toLowerCase();
     if (lower === "host") sawHost = true;
-    // Expect stays here too: Node's server has answered "100-continue" already, and undici refuses
-    // to send the header (such requests, e.g. curl's uploads over 1 MiB, were answered 502).
+    // Expect stays here too: Node's server has answered "100-continue" already.
     if (HOP_BY_HOP.has(lower) || lower === "expect" || listed?.has(lower)) continue;
     if (FORWARDED.has(lower)) {
       if (lower === "x-forwarded-for") priorForwardedFor += (priorForwardedFor === "" ? "" : ", ") + raw[i + 1];
       continue;
     }
-    out.push(name, raw[i + 1] as string);
+    head += `${name}: ${raw[i + 1]}\r\n`;
   }
   const host = requestHost(req);
-  if (!sawHost && host !== "") out.push("host", host);
-  out.push(
-    "x-forwarded-for",
-    priorForwardedFor === "" ? forwarded.clientIp : `${priorForwardedFor}, ${forwarded.clientIp}`,
-    "x-forwarded-host",
-    host,
-    "x-forwarded-proto",
-    forwarded.proto,
-    "x-forwarded-port",
-    String(forwarded.port),
-    "x-real-ip",
-    forwarded.clientIp,
-  );
-  if (keepUpgrade) out.push("connection", "upgrade", "upgrade", String(req.headers.upgrade ?? "websocket"));
-  return out;
-}
-
-/** The backend's response headers for the client, flat, without hop-by-hop ones. */
-export function clientResponseHeaders(headers: IncomingHttpHeaders): string[] {
-  const listed = connectionListed(headers.connection);
-  const out: string[] = [];
-  for (const name in headers) {
-    const value = headers[name];
-    if (value === undefined || HOP_BY_HOP.has(name) || listed?.has(name)) continue;
-    if (Array.isArray(value)) for (const item of value) out.push(name, item);
-    else out.push(name, value);
-  }
-  return out;
+  if (!sawHost && host !== "") head += `host: ${host}\r\n`;
+  const clientIp = forwarded.clientIp;
+  head +=
+    `x-forwarded-for: ${priorForwardedFor === "" ? clientIp : `${priorForwardedFor}, ${clientIp}`}\r\n` +
+    `x-forwarded-host: ${host}\r\nx-forwarded-proto: ${forwarded.proto}\r\n` +
+    `x-forwarded-port: ${forwarded.port}\r\nx-real-ip: ${clientIp}\r\n`;
+  if (framing === "chunked") head += "transfer-encoding: chunked\r\n";
+  if (keepUpgrade) head += `connection: upgrade\r\nupgrade: ${req.headers.upgrade ?? "websocket"}\r\n`;
+  return `${head}\r\n`;
 }

@@ -25,6 +25,8 @@ export type UpstreamErrorKind =
   | "reset"
   | "response-timeout"
   | "broken-mid-response"
+  /** The upstream's response was malformed or ambiguous (refused, not guessed at). */
+  | "bad-response"
   | "other";
 
 export interface RequestObserver {

@@ -1,4 +1,4 @@
-import { Pool } from "undici";
+import { UpstreamPool } from "./upstream/upstream-pool.js";
 
 export interface UpstreamOptions {
   readonly connectTimeoutMs: number;
@@ -13,7 +13,7 @@ export interface UpstreamOptions {
  */
 export class Upstreams {
   readonly #options: UpstreamOptions;
-  readonly #pools = new Map<string, Pool>();
+  readonly #pools = new Map<string, UpstreamPool>();
   readonly #inFlight = new Map<string, number>();
   readonly #used = new Map<string, number>();
 
@@ -21,19 +21,18 @@ export class Upstreams {
     this.#options = options;
   }
 
-  pool(origin: string): Pool {
-    let pool = this.#pools.get(origin);
+  pool(endpoint: { readonly origin: string; readonly host: string; readonly port: number }): UpstreamPool {
+    let pool = this.#pools.get(endpoint.origin);
     if (pool === undefined) {
-      pool = new Pool(`http://${origin}`, {
+      pool = new UpstreamPool({
+        host: endpoint.host.startsWith("[") ? endpoint.host.slice(1, -1) : endpoint.host,
+        port: endpoint.port,
         connections: this.#options.connectionsPerEndpoint,
-        pipelining: 1,
-        keepAliveTimeout: 4_000,
-        keepAliveMaxTimeout: 60_000,
-        headersTimeout: this.#options.responseTimeoutMs,
-        bodyTimeout: this.#options.responseTimeoutMs,
-        connect: { timeout: this.#options.connectTimeoutMs },
+        idleTimeoutMs: 4_000,
+        connectTimeoutMs: this.#options.connectTimeoutMs,
+        responseTimeoutMs: this.#options.responseTimeoutMs,
       });
-      this.#pools.set(origin, pool);
+      this.#pools.set(endpoint.origin, pool);
     }
     return pool;
   }

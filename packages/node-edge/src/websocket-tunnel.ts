@@ -2,7 +2,7 @@ import type { IncomingMessage } from "node:http";
 import { connect, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { type EdgeProxy, isEncrypted } from "./edge-proxy.js";
-import { hasDuplicateHost, requestHost, upstreamRequestHeaders } from "./proxy-headers.js";
+import { hasDuplicateHost, requestHost, upstreamRequestHead } from "./proxy-headers.js";
 
 const STATUS_TEXT: Record<number, string> = {
   400: "Bad Request",
@@ -47,17 +47,24 @@ export function tunnelUpgrade(
     refuse(client, 503, `503 Service Unavailable: ${routed.backend.reason}`);
     return;
   }
-  const headers = upstreamRequestHeaders(
-    req,
-    {
-      clientIp: req.socket.remoteAddress ?? "",
-      proto: isEncrypted(req) ? "https" : "http",
-      port: req.socket.localPort ?? 0,
-    },
-    true,
-  );
-  let head_ = `${req.method} ${routed.path} HTTP/1.1\r\n`;
-  for (let i = 0; i < headers.length; i += 2) head_ += `${headers[i]}: ${headers[i + 1]}\r\n`;
+  let upstreamHead: string;
+  try {
+    upstreamHead = upstreamRequestHead(
+      req,
+      req.method ?? "GET",
+      routed.path,
+      {
+        clientIp: req.socket.remoteAddress ?? "",
+        proto: isEncrypted(req) ? "https" : "http",
+        port: req.socket.localPort ?? 0,
+      },
+      "none",
+      true,
+    );
+  } catch {
+    refuse(client, 400, "400 Bad Request: the request target cannot be forwarded");
+    return;
+  }
   const upstream: Socket = connect({ host: endpoint.host.replace(/^\[|\]$/g, ""), port: endpoint.port });
   upstream.setTimeout(connectTimeoutMs);
   let connected = false;
@@ -71,7 +78,7 @@ export function tunnelUpgrade(
     connected = true;
     upstream.setTimeout(0);
     upstream.setNoDelay(true);
-    upstream.write(`${head_}\r\n`);
+    upstream.write(upstreamHead, "latin1");
     if (head.length > 0) upstream.write(head);
     upstream.pipe(client);
     client.pipe(upstream);
