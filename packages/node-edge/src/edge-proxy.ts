@@ -115,7 +115,8 @@ export class EdgeProxy {
       ? { ok: false, status: 400, body: "400 Bad Request: more than one Host header" }
       : this.route(host, req.url ?? "");
     if (!routed.ok) {
-      sendPlain(res, routed.status, routed.body);
+      const hsts = routed.route?.policies?.hsts;
+      sendPlain(res, routed.status, routed.body, hsts !== undefined && isEncrypted(req) ? hstsField(hsts) : undefined);
       this.observer.onRequest(record(req, host, routed.status, 0, started, "", routed.route, undefined));
       return;
     }
@@ -144,11 +145,19 @@ function hostWithoutPort(host: string): string {
   return colon === -1 ? host : host.slice(0, colon);
 }
 
-function hstsHeader(hsts: NonNullable<IngressPolicies["hsts"]>): string[] {
+function hstsValue(hsts: NonNullable<IngressPolicies["hsts"]>): string {
   let value = `max-age=${hsts.maxAge}`;
   if (hsts.includeSubdomains) value += "; includeSubDomains";
   if (hsts.preload) value += "; preload";
-  return ["strict-transport-security", value];
+  return value;
+}
+
+function hstsHeader(hsts: NonNullable<IngressPolicies["hsts"]>): string[] {
+  return ["strict-transport-security", hstsValue(hsts)];
+}
+
+function hstsField(hsts: NonNullable<IngressPolicies["hsts"]>): Record<string, string> {
+  return { "strict-transport-security": hstsValue(hsts) };
 }
 
 function record(
@@ -291,7 +300,9 @@ class ProxiedRequest implements ForwardListener {
   }
 
   #answer(status: number, body: string, upstreamError?: UpstreamErrorKind): void {
-    sendPlain(this.#res, status, body);
+    // The extra headers (HSTS) belong on rennet's own answers for this host too.
+    const extra = this.#extraHeaders;
+    sendPlain(this.#res, status, body, extra === null ? undefined : { [extra[0] as string]: extra[1] as string });
     this.#log(status, 0, upstreamError);
   }
 

@@ -5,7 +5,7 @@
  * and ignored. The same manifests are served by one rennet without --ssl-redirect and one with.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import type { Backend, Echo } from "./support/backends.js";
+import { type Backend, type Echo, refusedPort } from "./support/backends.js";
 import { useHarness } from "./support/harness.js";
 import { type Reply, request } from "./support/http.js";
 import { ingressClass, type Manifest, serviceWithEndpoints, simpleIngress } from "./support/manifests.js";
@@ -40,11 +40,18 @@ function annotated(name: string, host: string, annotations: Record<string, strin
   return tls ? withTls(withAnnotations, [{ hosts: [host], secretName: "site-tls" }]) : withAnnotations;
 }
 
+function hstsIngress(name: string, host: string, serviceName: string): Manifest {
+  const base = simpleIngress(name, host, serviceName);
+  const metadata = { ...(base.metadata as Record<string, unknown>), annotations: { "rennet.dev/hsts-max-age": "600" } };
+  return { ...base, metadata };
+}
+
 beforeAll(async () => {
   pki = await Pki.create();
   harness.defer(() => pki.dispose());
   cert = await pki.leaf("*.example.test");
   backend = await harness.backend({ host: "127.0.0.51", name: "web" });
+  const refused = await refusedPort("127.0.0.52");
   const dir = await harness.manifestDir();
   await dir.write("all.yaml", [
     ingressClass("rennet"),
@@ -85,6 +92,15 @@ beforeAll(async () => {
       },
       true,
     ),
+    // HSTS, but nothing to serve: rennet answers itself (503 without endpoints, 502 when refused).
+    ...serviceWithEndpoints("empty", backend.port, []),
+    ...serviceWithEndpoints("refusing", refused, ["127.0.0.52"]),
+    withTls(hstsIngress("down", "down.example.test", "empty"), [
+      { hosts: ["down.example.test"], secretName: "site-tls" },
+    ]),
+    withTls(hstsIngress("dead", "dead.example.test", "refusing"), [
+      { hosts: ["dead.example.test"], secretName: "site-tls" },
+    ]),
     // A wildcard TLS host covers its one-label subdomains.
     withTls(simpleIngress("wild", "*.wild.example.test", "web"), [
       { hosts: ["*.wild.example.test"], secretName: "site-tls" },
@@ -201,6 +217,20 @@ describe("HSTS", () => {
     expect(reply.headers["strict-transport-security"]).toBeUndefined();
     // Nor on the redirect itself (checked in expectRedirect).
     expectRedirect(await get(plain, "secure.example.test"), `https://secure.example.test:${httpsPortOf(plain)}/`);
+  });
+
+  it("is sent on rennet's own answers for such hosts too (503 without endpoints, 502 from a dead upstream)", async () => {
+    for (const [host, status] of [
+      ["down.example.test", 503],
+      ["dead.example.test", 502],
+    ] as const) {
+      const reply = await httpsRequest(httpsPortOf(plain), { servername: host, ca: pki.ca.cert });
+      expect(reply.status, reply.body).toBe(status);
+      expect(reply.headers["strict-transport-security"]).toBe("max-age=600");
+      const overHttp = await get(plain, host);
+      expect(overHttp.status).toBe(status);
+      expect(overHttp.headers["strict-transport-security"]).toBeUndefined();
+    }
   });
 
   it("is not sent for hosts whose Ingress does not ask for it", async () => {
