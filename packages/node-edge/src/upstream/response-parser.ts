@@ -33,9 +33,11 @@ export const MAX_RESPONSE_HEAD = 64 * 1024;
 const MAX_CHUNK_LINE = 4096;
 
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: [\t\x20-\x7e\x80-\xff]*)?$/;
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is its job
-const INVALID_HEAD = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n/;
+/** RFC 9110 token characters, by char code. */
+const TOKEN_CHAR = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") {
+  TOKEN_CHAR[c.charCodeAt(0)] = 1;
+}
 const DIGITS = /^\d{1,15}$/;
 const CHUNK_SIZE = /^([0-9A-Fa-f]{1,13})[\t ]*(?:;.*)?$/;
 
@@ -155,10 +157,10 @@ export class ResponseParser {
   }
 
   #parseHead(text: string): void {
-    // One scan for what no head may hold: control characters, and CR or LF other than as CRLF.
-    if (INVALID_HEAD.test(text)) throw new ResponseParseError("upstream sent a malformed response head");
-    const lines = text.split("\r\n");
-    const statusLine = STATUS_LINE.exec(lines[0] as string);
+    if (!isWellFormedHead(text)) throw new ResponseParseError("upstream sent a malformed response head");
+    let lineEnd = text.indexOf("\r\n");
+    if (lineEnd === -1) lineEnd = text.length;
+    const statusLine = STATUS_LINE.exec(text.slice(0, lineEnd));
     if (statusLine === null) throw new ResponseParseError("upstream sent a malformed status line");
     const http10 = statusLine[1] === "0";
     const status = Number(statusLine[2]);
@@ -166,13 +168,16 @@ export class ResponseParser {
     let contentLength = -1;
     let transferEncoding: string | null = null;
     let connection: string | null = null;
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i] as string;
-      const colon = line.indexOf(":");
-      if (colon <= 0) throw new ResponseParseError("upstream sent a malformed header line");
-      const name = line.slice(0, colon);
-      if (!TOKEN.test(name)) throw new ResponseParseError("upstream sent a malformed header name");
-      const value = line.slice(colon + 1).trim();
+    while (lineEnd < text.length) {
+      const start = lineEnd + 2;
+      lineEnd = text.indexOf("\r\n", start);
+      if (lineEnd === -1) lineEnd = text.length;
+      const colon = tokenEnd(text, start, lineEnd);
+      if (colon === start || text.charCodeAt(colon) !== 58) {
+        throw new ResponseParseError("upstream sent a malformed header line");
+      }
+      const name = text.slice(start, colon);
+      const value = text.slice(colon + 1, lineEnd).trim();
       // Lower-casing only names as long as one the parser must look at.
       if (NOTABLE_LENGTHS.has(name.length)) {
         const lower = name.toLowerCase();
@@ -302,6 +307,31 @@ export class ResponseParser {
     this.#state = DONE;
     this.#sink.onEnd(this.#reusable);
   }
+}
+
+/** No control characters but HTAB, and CR only as part of CRLF (so no bare CR or LF either). */
+function isWellFormedHead(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c >= 0x20 && c !== 0x7f) || c === 9) continue;
+    if (c === 13 && text.charCodeAt(i + 1) === 10) {
+      i++;
+      continue;
+    }
+    return false;
+  }
+  return true;
+}
+
+/** Where the token starting at `start` ends (the first non-token character, or `end`). */
+function tokenEnd(text: string, start: number, end: number): number {
+  let i = start;
+  while (i < end) {
+    const c = text.charCodeAt(i);
+    if (c >= 128 || TOKEN_CHAR[c] !== 1) break;
+    i++;
+  }
+  return i;
 }
 
 function parseContentLength(value: string, previous: number): number {
