@@ -220,9 +220,10 @@ export class UpstreamConnection implements ResponseSink, UpstreamController {
     try {
       this.#parser.execute(data);
     } catch (error) {
-      if (!(error instanceof ResponseParseError)) throw error;
-      if (!this.#ended) {
-        this.#fail(error);
+      // A parse error, or anything a handler threw (say writeHead refusing a header): the exchange
+      // fails rather than the process, which would otherwise die in this socket's 'data' listener.
+      if (!(error instanceof ResponseParseError) || !this.#ended) {
+        this.#fail(error instanceof Error ? error : new Error(String(error)));
         return;
       }
       this.#reusable = false; // the response ended but more bytes followed
