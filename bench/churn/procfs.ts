@@ -14,6 +14,17 @@ export function rssBytes(pid: number): number | undefined {
   }
 }
 
+/** The process's command line (after the launcher re-executed itself with its V8 flags), or undefined. */
+export function commandLine(pid: number): string[] | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8")
+      .split("\0")
+      .filter((arg) => arg !== "");
+  } catch {
+    return undefined;
+  }
+}
+
 /** CPU time (user + system) the process has used, in ms (10 ms resolution). */
 export function cpuMs(pid: number): number | undefined {
   try {

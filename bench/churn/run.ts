@@ -20,7 +20,7 @@ import { type ChangeRecord, type ChurnResult, Prober, runChurn } from "./churn.t
 import { type LoadedDouble, loadDouble } from "./double.ts";
 import type { PhaseStats } from "./load.ts";
 import { Cluster } from "./objects.ts";
-import { busyShare, cpuMs, machineTicks } from "./procfs.ts";
+import { busyShare, commandLine, cpuMs, machineTicks } from "./procfs.ts";
 import { killAllRennets, portOf, RennetProcess, type Sample } from "./rennet.ts";
 import { fmt, type Goal, goal, type Machine, type Spread, spread, table, writeText } from "./report.ts";
 import { ApiDouble, ManifestFiles, type SeedInfo, type Source } from "./sources.ts";
@@ -242,6 +242,8 @@ interface SourceResult {
     liveHeapGrowthOverChurnMB: number | null;
     gcMs: number[];
   };
+  /** The runtime flags rennet runs with (its command line's options before the script). */
+  readonly runtimeFlags: string[];
   readonly notes: string[];
   /** For diagnosis: every change and every apply during the churn, ms since the churn started. */
   readonly timeline: {
@@ -352,6 +354,9 @@ async function runSource(kind: "manifests" | "api", backends: Backends, double: 
     120_000,
     `a configuration with ${expectedIngresses} Ingresses`,
   );
+  const cmdline = commandLine(rennet.pid) ?? [];
+  const script = cmdline.findIndex((arg) => arg.endsWith("rennet.mjs"));
+  const runtimeFlags = cmdline.slice(1, script === -1 ? 1 : script);
   rennet.httpPort = portOf(serving.line.http);
   rennet.adminPort = portOf(serving.line.admin);
   const firstApplied = rennet.applied[0];
@@ -529,6 +534,7 @@ async function runSource(kind: "manifests" | "api", backends: Backends, double: 
       liveHeapGrowthOverChurnMB: liveEnd !== null && liveChurnStart !== null ? liveEnd - liveChurnStart : null,
       gcMs,
     },
+    runtimeFlags,
     notes,
     timeline: {
       changes: changes.map((c) => ({
@@ -765,7 +771,8 @@ function markdown(run: {
     "## Machine",
     "",
     `${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, commit ${m.commit}; load average at start ${m.loadAverageAtStart.join(" ")}. ` +
-      `Machine busy during churn: ${results.map((r) => `${r.source} ${fmt(r.cpu.machineBusyPercent, 0)}% (other processes ${fmt(r.cpu.backgroundPercent, 0)}%)`).join(", ")}.`,
+      `Machine busy during churn: ${results.map((r) => `${r.source} ${fmt(r.cpu.machineBusyPercent, 0)}% (other processes ${fmt(r.cpu.backgroundPercent, 0)}%)`).join(", ")}. ` +
+      `rennet's runtime flags: ${[...new Set(results.map((r) => r.runtimeFlags.join(" ")))].map((f) => `\`${f}\``).join(", ")}.`,
     "",
   ];
   for (const r of results) {

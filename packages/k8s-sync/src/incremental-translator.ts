@@ -2,7 +2,7 @@ import type { IngressRef } from "@rennet/router";
 import { type ResolvedBackend, resolveBackend } from "./backends.js";
 import { hasDefaultClass, servesIngress } from "./ingress-class.js";
 import type { EndpointSlice, Ingress, IngressClass, KubeObject, Secret, Service } from "./objects.js";
-import { keyOf, type Snapshot, sliceServiceKey } from "./snapshot.js";
+import { KINDS, keyOf, type Snapshot, sliceServiceKey } from "./snapshot.js";
 import {
   factsOf,
   type IngressFacts,
@@ -24,10 +24,6 @@ export interface TranslationDelta {
   readonly tlsChanged: boolean;
 }
 
-function identity(object: KubeObject): string {
-  return `${object.kind}/${keyOf(object)}`;
-}
-
 /**
  * The translation kept current change by change, so that one changed object
  * costs work in proportion to what it touches, not to the cluster: an
@@ -40,19 +36,24 @@ function identity(object: KubeObject): string {
 export class IncrementalTranslator {
   readonly #options: TranslateOptions;
   readonly #memo = new TranslationMemo();
-  // The objects, by kind, as last applied.
-  readonly #all = new Map<string, KubeObject>();
-  readonly #known = new Set<KubeObject>();
+  // The objects, by kind, as last applied (IngressClasses by name, the others by "namespace/name").
   readonly #ingresses = new Map<string, Ingress>();
   readonly #classes = new Map<string, IngressClass>();
   readonly #services = new Map<string, Service>();
+  /** By owning Service, then by name (as the Snapshot has them). */
   readonly #slices = new Map<string, Map<string, EndpointSlice>>();
+  /** By "namespace/name": a changed slice may name another Service. */
+  readonly #sliceByKey = new Map<string, EndpointSlice>();
   readonly #secrets = new Map<string, Secret>();
+  /** Every object above, by identity: only once apply() is used (see there). */
+  #applied: Set<KubeObject> | undefined;
   readonly #snapshot: Snapshot;
   // What the served Ingresses mean.
   readonly #served = new Map<string, IngressFacts>();
-  readonly #users = new Map<string, Set<string>>();
-  readonly #byService = new Map<string, Set<string>>();
+  /** Backend key → the served Ingresses that use it. */
+  readonly #users = new SetMap();
+  /** "namespace/service" → the backend keys that name it. */
+  readonly #byService = new SetMap();
   readonly #serviceOf = new Map<string, string>();
   readonly #resolved = new Map<string, ResolvedBackend>();
   readonly #problems = new Map<string, TranslationProblem[]>();
@@ -73,31 +74,56 @@ export class IncrementalTranslator {
 
   /** Applies the complete current set of objects (diffed by object identity against the last one). */
   apply(objects: readonly KubeObject[]): TranslationDelta {
+    // The applied objects by identity, kept from the first full apply on (sources that send
+    // changes never pay for it): the diff is then two Set walks, no key strings.
+    if (this.#applied === undefined) {
+      this.#applied = new Set();
+      for (const stored of [this.#ingresses, this.#classes, this.#services, this.#sliceByKey, this.#secrets]) {
+        for (const object of stored.values()) this.#applied.add(object);
+      }
+    }
+    const applied = this.#applied;
     const current = new Set(objects);
-    const upserts = objects.filter((object) => !this.#known.has(object));
+    const upserts = objects.filter((object) => !applied.has(object));
     const deletes: KubeObject[] = [];
-    for (const object of this.#known) if (!current.has(object)) deletes.push(object);
+    for (const object of applied) if (!current.has(object)) deletes.push(object);
     return this.applyChanges(upserts, deletes);
   }
 
-  /** Applies changed and deleted objects. */
+  /** The object of the same kind and name as last applied. */
+  #stored(object: KubeObject): KubeObject | undefined {
+    switch (object.kind) {
+      case "Ingress":
+        return this.#ingresses.get(keyOf(object));
+      case "IngressClass":
+        return this.#classes.get(object.metadata?.name ?? "");
+      case "Service":
+        return this.#services.get(keyOf(object));
+      case "EndpointSlice":
+        return this.#sliceByKey.get(keyOf(object));
+      case "Secret":
+        return this.#secrets.get(keyOf(object));
+      default:
+        return undefined;
+    }
+  }
+
+  /**
+   * Applies changed and deleted objects: an upsert replaces the object of the
+   * same kind and name, a deletion removes it (whichever version was applied).
+   * Deletions are applied first, so one call may delete and re-create a name.
+   */
   applyChanges(upserts: readonly KubeObject[], deletes: readonly KubeObject[]): TranslationDelta {
     const touchedIngresses = new Set<string>();
     const touchedServices = new Set<string>();
     let classesChanged = false;
     let secretsChanged = false;
     const store = (object: KubeObject, present: boolean) => {
-      const id = identity(object);
-      if (present) {
-        const replaced = this.#all.get(id);
-        if (replaced !== undefined) this.#known.delete(replaced);
-        this.#all.set(id, object);
-        this.#known.add(object);
-      } else if (this.#all.get(id) === object) {
-        this.#all.delete(id);
-        this.#known.delete(object);
-      } else {
-        return; // an older version of something already replaced
+      const stored = this.#stored(object);
+      if (present ? stored === object : stored === undefined) return; // nothing changes
+      if (this.#applied !== undefined && Object.hasOwn(KINDS, object.kind ?? "")) {
+        if (stored !== undefined) this.#applied.delete(stored);
+        if (present) this.#applied.add(object);
       }
       const key = keyOf(object);
       switch (object.kind) {
@@ -116,7 +142,12 @@ export class IncrementalTranslator {
           touchedServices.add(key);
           break;
         case "EndpointSlice":
-          this.#storeSlice(object, present, touchedServices);
+          // The applied version leaves its Service (which may not be the new version's).
+          if (stored !== undefined) this.#storeSlice(stored as EndpointSlice, false, touchedServices);
+          if (present) {
+            this.#sliceByKey.set(key, object);
+            this.#storeSlice(object, true, touchedServices);
+          } else this.#sliceByKey.delete(key);
           break;
         case "Secret":
           present ? this.#secrets.set(key, object) : this.#secrets.delete(key);
@@ -124,12 +155,6 @@ export class IncrementalTranslator {
           break;
       }
     };
-    // A slice may move between Services: drop the old copy before storing the new one.
-    for (const object of upserts) {
-      const previous = this.#all.get(identity(object));
-      if (previous !== undefined && previous.kind === "EndpointSlice")
-        this.#storeSlice(previous, false, touchedServices);
-    }
     for (const object of deletes) store(object, false);
     for (const object of upserts) store(object, true);
     if (classesChanged) for (const key of this.#ingresses.keys()) touchedIngresses.add(key);
@@ -154,21 +179,13 @@ export class IncrementalTranslator {
       if (after !== undefined) {
         this.#served.set(key, after);
         for (const { key: backend, backend: spec } of after.backends) {
-          let users = this.#users.get(backend);
-          if (users === undefined) {
-            users = new Set();
-            this.#users.set(backend, users);
+          if (!this.#users.has(backend)) {
             newKeys.add(backend);
             const service = `${after.translated.namespace}/${spec.service?.name ?? ""}`;
-            let keys = this.#byService.get(service);
-            if (keys === undefined) {
-              keys = new Set();
-              this.#byService.set(service, keys);
-            }
-            keys.add(backend);
+            this.#byService.add(service, backend);
             this.#serviceOf.set(backend, service);
           }
-          users.add(key);
+          this.#users.add(backend, key);
         }
         if (after.tls.length > 0) tlsChanged = true;
         upsert.push(after.translated);
@@ -182,24 +199,23 @@ export class IncrementalTranslator {
     // Backends to resolve again: new keys, keys of changed Services and slices.
     const backends = new Map<string, ResolvedBackend | undefined>();
     const toResolve = new Set(newKeys);
-    for (const service of touchedServices) for (const key of this.#byService.get(service) ?? []) toResolve.add(key);
+    for (const service of touchedServices) for (const key of this.#byService.values(service)) toResolve.add(key);
     for (const key of recheck) {
       if (this.#users.has(key) || !this.#resolved.has(key)) continue;
       this.#resolved.delete(key);
       backends.set(key, undefined);
     }
     for (const key of toResolve) {
-      const users = this.#users.get(key);
-      if (users === undefined) continue;
-      const [firstUser] = users;
-      const facts = this.#served.get(firstUser as string) as IngressFacts;
+      const firstUser = this.#users.first(key);
+      if (firstUser === undefined) continue;
+      const facts = this.#served.get(firstUser) as IngressFacts;
       const spec = facts.backends.find((entry) => entry.key === key)?.backend;
       const resolved = resolveBackend(facts.translated.namespace, spec, this.#services, this.#slices);
       const previous = this.#resolved.get(key);
       if (previous !== undefined && sameResolution(previous, resolved)) continue;
       this.#resolved.set(key, resolved);
       backends.set(key, resolved);
-      for (const user of users) this.#problemsOf(user, this.#served.get(user) as IngressFacts);
+      for (const user of this.#users.values(key)) this.#problemsOf(user, this.#served.get(user) as IngressFacts);
     }
     if (tlsChanged) {
       const problems: TranslationProblem[] = [];
@@ -230,20 +246,12 @@ export class IncrementalTranslator {
 
   #unuse(key: string, facts: IngressFacts, recheck: Set<string>): void {
     for (const { key: backend } of facts.backends) {
-      const users = this.#users.get(backend);
-      if (users === undefined) continue;
-      users.delete(key);
-      if (users.size === 0) {
-        this.#users.delete(backend);
-        const service = this.#serviceOf.get(backend);
-        this.#serviceOf.delete(backend);
-        if (service !== undefined) {
-          const keys = this.#byService.get(service);
-          keys?.delete(backend);
-          if (keys?.size === 0) this.#byService.delete(service);
-        }
-        recheck.add(backend);
-      }
+      if (!this.#users.delete(backend, key) || this.#users.has(backend)) continue;
+      // The last user is gone.
+      const service = this.#serviceOf.get(backend);
+      this.#serviceOf.delete(backend);
+      if (service !== undefined) this.#byService.delete(service, backend);
+      recheck.add(backend);
     }
   }
 
@@ -282,6 +290,51 @@ export class IncrementalTranslator {
   /** Problems found by the translation (the router reports rule problems itself). */
   get problems(): TranslationProblem[] {
     return [...[...this.#problems.values()].flat(), ...this.#tlsProblems];
+  }
+}
+
+/**
+ * string → set of strings, where nearly every key holds one value (a backend
+ * used by one Ingress, a Service with one port): a lone value is stored as
+ * is, a Set only from the second on. 10k one-element Sets cost ~2 MB.
+ */
+class SetMap {
+  readonly #map = new Map<string, string | Set<string>>();
+
+  has(key: string): boolean {
+    return this.#map.has(key);
+  }
+
+  add(key: string, value: string): void {
+    const held = this.#map.get(key);
+    if (held === undefined) this.#map.set(key, value);
+    else if (typeof held === "string") {
+      if (held !== value) this.#map.set(key, new Set([held, value]));
+    } else held.add(value);
+  }
+
+  /** Removes one value; true when it was there. A key left without values is removed. */
+  delete(key: string, value: string): boolean {
+    const held = this.#map.get(key);
+    if (held === undefined) return false;
+    if (typeof held === "string") {
+      if (held !== value) return false;
+      this.#map.delete(key);
+      return true;
+    }
+    if (!held.delete(value)) return false;
+    if (held.size === 1) this.#map.set(key, held.values().next().value as string);
+    return true;
+  }
+
+  first(key: string): string | undefined {
+    const held = this.#map.get(key);
+    return held === undefined || typeof held === "string" ? held : held.values().next().value;
+  }
+
+  values(key: string): Iterable<string> {
+    const held = this.#map.get(key);
+    return held === undefined ? [] : typeof held === "string" ? [held] : held;
   }
 }
 

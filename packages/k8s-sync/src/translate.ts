@@ -74,6 +74,14 @@ function translateRule(namespace: string, rule: IngressRule): RouterRule<string>
 
 /** Turns one Ingress object into router input; backends become "namespace/service:port" keys. */
 export function translateIngress(ingress: Ingress): TranslatedIngress {
+  return translateWith(ingress, parsePolicies(ingress).policies);
+}
+
+// Policies are plain data; an Ingress without any (the usual case) shares one empty set.
+const NO_POLICIES: IngressPolicies = Object.freeze({ tlsHosts: Object.freeze([]) });
+
+function translateWith(ingress: Ingress, parsed: IngressPolicies): TranslatedIngress {
+  const policies = Object.keys(parsed).length === 1 && parsed.tlsHosts.length === 0 ? NO_POLICIES : parsed;
   const namespace = ingress.metadata?.namespace ?? "default";
   const rules = ingress.spec?.rules;
   return {
@@ -82,7 +90,7 @@ export function translateIngress(ingress: Ingress): TranslatedIngress {
     creationTimestamp: ingress.metadata?.creationTimestamp,
     rules: Array.isArray(rules) ? rules.map((rule) => translateRule(namespace, rule)) : (rules as undefined),
     defaultBackend: backendRef(namespace, ingress.spec?.defaultBackend),
-    policies: parsePolicies(ingress).policies,
+    policies,
   };
 }
 
@@ -109,10 +117,15 @@ export class TranslationMemo {
   >();
 }
 
+// Most Ingresses have no annotation problems and no TLS: one shared empty list instead of one each.
+const NONE: readonly never[] = Object.freeze([]);
+const orNone = <T>(list: readonly T[]): readonly T[] => (list.length === 0 ? NONE : list);
+
 export function factsOf(ingress: Ingress, memo: TranslationMemo | undefined): IngressFacts {
   const known = memo?.ingresses.get(ingress);
   if (known !== undefined) return known;
-  const translated = translateIngress(ingress);
+  const { policies, problems } = parsePolicies(ingress);
+  const translated = translateWith(ingress, policies);
   const parsed = Date.parse(ingress.metadata?.creationTimestamp ?? "");
   const facts: IngressFacts = {
     translated,
@@ -120,8 +133,8 @@ export function factsOf(ingress: Ingress, memo: TranslationMemo | undefined): In
       key: backendKey(translated.namespace, backend),
       backend,
     })),
-    annotationProblems: parsePolicies(ingress).problems.map((problem) => problem.message),
-    tls: tlsBindings(ingress),
+    annotationProblems: orNone(problems.map((problem) => problem.message)),
+    tls: orNone(tlsBindings(ingress)),
     createdAt: Number.isNaN(parsed) ? Number.POSITIVE_INFINITY : parsed,
   };
   memo?.ingresses.set(ingress, facts);

@@ -1,141 +1,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { IncrementalTranslator, type KubeObject, snapshotOf, type Translation, translate } from "../src/index.js";
-
-const OPTIONS = { className: "rennet", defaultCertificate: "default/fallback" };
-const NAMESPACES = ["default", "shop"];
-const SERVICES = ["web", "api", "gone"];
-const HOSTS = ["a.example.com", "b.example.com", "*.example.com", undefined];
-
-// Every object is built fresh from its parameters, so a changed version is a new object.
-const ingressClass = (isDefault: boolean, controller: string): KubeObject => ({
-  apiVersion: "networking.k8s.io/v1",
-  kind: "IngressClass",
-  metadata: { name: "rennet", annotations: isDefault ? { "ingressclass.kubernetes.io/is-default-class": "true" } : {} },
-  spec: { controller },
-});
-
-const service = (namespace: string, name: string, portName: string, external: boolean): KubeObject => ({
-  apiVersion: "v1",
-  kind: "Service",
-  metadata: { namespace, name },
-  spec: external
-    ? { type: "ExternalName", externalName: `${name}.example.net`, ports: [{ name: portName, port: 80 }] }
-    : { ports: [{ name: portName, port: 80 }] },
-});
-
-const slice = (namespace: string, name: string, owner: string, ready: boolean[], port: number): KubeObject => ({
-  apiVersion: "discovery.k8s.io/v1",
-  kind: "EndpointSlice",
-  metadata: { namespace, name, labels: { "kubernetes.io/service-name": owner } },
-  addressType: "IPv4",
-  ports: [{ name: "http", port }],
-  endpoints: ready.map((isReady, index) => ({
-    addresses: [`10.0.${index}.${port % 250}`],
-    conditions: { ready: isReady, serving: true, terminating: !isReady },
-  })),
-});
-
-const ingress = (
-  namespace: string,
-  name: string,
-  host: string | undefined,
-  backendService: string,
-  tlsSecret: string | undefined,
-  className: string | undefined,
-  annotation: string | undefined,
-  age: number,
-): KubeObject => ({
-  apiVersion: "networking.k8s.io/v1",
-  kind: "Ingress",
-  metadata: {
-    namespace,
-    name,
-    creationTimestamp: new Date(Date.UTC(2026, 0, 1 + age)).toISOString(),
-    annotations: annotation === undefined ? {} : { "rennet.dev/ssl-redirect": annotation },
-  },
-  spec: {
-    ...(className === undefined ? {} : { ingressClassName: className }),
-    ...(tlsSecret === undefined ? {} : { tls: [{ hosts: host ? [host] : [], secretName: tlsSecret }] }),
-    rules: [
-      {
-        ...(host === undefined ? {} : { host }),
-        http: {
-          paths: [
-            { path: "/", pathType: "Prefix", backend: { service: { name: backendService, port: { name: "http" } } } },
-          ],
-        },
-      },
-    ],
-  },
-});
-
-const secret = (namespace: string, name: string, type: string, version: number): KubeObject => ({
-  apiVersion: "v1",
-  kind: "Secret",
-  type,
-  metadata: { namespace, name },
-  data: {
-    "tls.crt": Buffer.from(`cert ${version}`).toString("base64"),
-    "tls.key": Buffer.from(`key ${version}`).toString("base64"),
-  },
-});
-
-const objectArb: fc.Arbitrary<KubeObject> = fc.oneof(
-  fc
-    .tuple(fc.boolean(), fc.constantFrom("rennet.dev/ingress-controller", "other.dev/controller"))
-    .map(([d, c]) => ingressClass(d, c)),
-  fc
-    .tuple(fc.constantFrom(...NAMESPACES), fc.constantFrom(...SERVICES), fc.constantFrom("http", "web"), fc.boolean())
-    .map(([ns, name, port, external]) => service(ns, name, port, external && name === "gone")),
-  fc
-    .tuple(
-      fc.constantFrom(...NAMESPACES),
-      fc.constantFrom("s1", "s2", "s3"),
-      fc.constantFrom(...SERVICES),
-      fc.array(fc.boolean(), { maxLength: 3 }),
-      fc.constantFrom(8080, 8081),
-    )
-    .map(([ns, name, owner, ready, port]) => slice(ns, name, owner, ready, port)),
-  fc
-    .tuple(
-      fc.constantFrom(...NAMESPACES),
-      fc.constantFrom("i1", "i2", "i3", "i4"),
-      fc.constantFrom(...HOSTS),
-      fc.constantFrom(...SERVICES),
-      fc.constantFrom(undefined, "tls-a", "tls-b"),
-      fc.constantFrom(undefined, "rennet", "other"),
-      fc.constantFrom(undefined, "true", "maybe"),
-      fc.integer({ min: 0, max: 3 }),
-    )
-    .map((args) => ingress(...args)),
-  fc
-    .tuple(
-      fc.constantFrom(...NAMESPACES, "default"),
-      fc.constantFrom("tls-a", "tls-b", "fallback"),
-      fc.constantFrom("kubernetes.io/tls", "Opaque"),
-      fc.integer({ min: 0, max: 2 }),
-    )
-    .map(([ns, name, type, version]) => secret(ns, name, type, version)),
-);
+import { IncrementalTranslator, type KubeObject, snapshotOf, translate } from "../src/index.js";
+import { canonical, ingress, ingressClass, OPTIONS, objectArb, service, slice } from "./support/arbitraries.js";
 
 function identity(object: KubeObject): string {
   return `${object.kind}/${object.metadata?.namespace ?? ""}/${object.metadata?.name ?? ""}`;
-}
-
-/** The same translation in a form that does not depend on iteration order. */
-function canonical(translation: Translation) {
-  const byKey = <T>(entries: Iterable<[string, T]>) => [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return {
-    ingresses: [...translation.ingresses].sort((a, b) =>
-      `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`),
-    ),
-    backends: byKey(translation.backends),
-    problems: translation.problems.map((problem) => JSON.stringify(problem)).sort(),
-    tlsBindings: [...translation.tls.bindings].map((binding) => JSON.stringify(binding)).sort(),
-    tlsSecrets: byKey(translation.tls.secrets),
-    defaultCertificate: translation.tls.defaultCertificate,
-  };
 }
 
 describe("IncrementalTranslator", () => {
@@ -157,6 +26,70 @@ describe("IncrementalTranslator", () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it("applyChanges() with deletions given as other copies (as informers deliver them), mixed with apply(), equals translate() too", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.array(objectArb, { maxLength: 8 }), fc.array(fc.nat(), { maxLength: 4 })), {
+          minLength: 1,
+          maxLength: 8,
+        }),
+        (steps) => {
+          const translator = new IncrementalTranslator(OPTIONS);
+          const current = new Map<string, KubeObject>();
+          for (const [index, [upserts, picks]] of steps.entries()) {
+            // Deleted: a copy of the applied object, or just its kind and name; also a name never applied.
+            const keys = [...current.keys()];
+            const deleted = [...new Set(picks.map((pick) => keys[pick % Math.max(1, keys.length)]))].flatMap((key) =>
+              key === undefined ? [] : [current.get(key) as KubeObject],
+            );
+            const deletes = deleted.map((object, index) =>
+              index % 2 === 0
+                ? structuredClone(object)
+                : {
+                    kind: object.kind,
+                    metadata: { namespace: object.metadata?.namespace, name: object.metadata?.name },
+                  },
+            );
+            deletes.push({ kind: "Service", metadata: { namespace: "default", name: "never-applied" } });
+            for (const object of deleted) current.delete(identity(object));
+            // The last version of a name in one update wins, as the source gathers them.
+            const latest = new Map(upserts.map((object) => [identity(object), object]));
+            for (const [key, object] of latest) current.set(key, object);
+            const objects = [...current.values()];
+            // Mostly changes; now and then the whole set, as a full source would send it.
+            if (index % 3 === 2) translator.apply(objects);
+            else translator.applyChanges([...latest.values()], deletes);
+            expect(canonical(translator.translation)).toEqual(canonical(translate(snapshotOf(objects), OPTIONS)));
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("an EndpointSlice that changes owner leaves its old Service, whichever copy deletes it", () => {
+    const objects = [
+      ingressClass(true, "rennet.dev/ingress-controller"),
+      service("default", "web", "http", false),
+      service("default", "api", "http", false),
+      ingress("default", "i1", "a.example.com", "web", undefined, undefined, undefined, 0),
+      ingress("default", "i2", "b.example.com", "api", undefined, undefined, undefined, 0),
+    ];
+    const translator = new IncrementalTranslator(OPTIONS);
+    translator.applyChanges([...objects, slice("default", "s1", "web", [true], 8080)], []);
+    const endpoints = (key: string) => {
+      const resolved = translator.translation.backends.get(key);
+      return resolved?.kind === "endpoints" ? resolved.endpoints.length : -1;
+    };
+    expect([endpoints("default/web:http"), endpoints("default/api:http")]).toEqual([1, 0]);
+    const moved = translator.applyChanges([slice("default", "s1", "api", [true, true], 8080)], []);
+    expect([...moved.backends.keys()].sort()).toEqual(["default/api:http", "default/web:http"]);
+    expect([endpoints("default/web:http"), endpoints("default/api:http")]).toEqual([0, 2]);
+    // Deleted through a copy that still names the first owner: the applied version (owned by api) goes.
+    translator.applyChanges([], [slice("default", "s1", "web", [true], 8080)]);
+    expect([endpoints("default/web:http"), endpoints("default/api:http")]).toEqual([0, 0]);
   });
 
   it("reports only what changed: an unchanged apply is an empty delta", () => {

@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import type { Ingress, KubeObject, Log, Service } from "@rennet/k8s-sync";
+import type { Ingress, Log, Service } from "@rennet/k8s-sync";
 import {
   ClusterSource,
   EventRecorder,
@@ -51,7 +51,7 @@ export class ClusterMode {
   readonly #elector: LeaderElector;
   readonly #status: IngressStatusWriter;
   readonly #events: EventRecorder;
-  #last: { objects: readonly KubeObject[] } | undefined;
+  #applied = false;
   #reconciling: Promise<void> = Promise.resolve();
   #again = false;
   #pending: NodeJS.Timeout | undefined;
@@ -73,10 +73,10 @@ export class ClusterMode {
       config,
       ...(options.watchNamespace !== undefined ? { namespace: options.watchNamespace } : {}),
       log,
-      onChange: (objects) => pipeline.apply(objects),
+      onChange: ({ upserts, deletes }) => pipeline.applyChanges(upserts, deletes),
     });
-    pipeline.onApplied = (objects) => {
-      this.#last = { objects };
+    pipeline.onApplied = () => {
+      this.#applied = true;
       this.#reconcile();
     };
     this.#status = new IngressStatusWriter(config, log);
@@ -111,7 +111,7 @@ export class ClusterMode {
   // Status and Events follow configuration changes a little behind them, in
   // one pass per burst, so that writing them never delays a change reaching traffic.
   #reconcile(): void {
-    if (!this.#elector.leading || this.#last === undefined || this.#pending !== undefined) return;
+    if (!this.#elector.leading || !this.#applied || this.#pending !== undefined) return;
     this.#pending = setTimeout(() => {
       this.#pending = undefined;
       this.#reconcileNow();
@@ -119,26 +119,22 @@ export class ClusterMode {
   }
 
   #reconcileNow(): void {
-    if (!this.#elector.leading || this.#last === undefined) return;
+    if (!this.#elector.leading || !this.#applied) return;
     this.#again = true;
     this.#reconciling = this.#reconciling.then(async () => {
       if (!this.#again) return;
       this.#again = false;
-      const last = this.#last;
-      if (last === undefined || !this.#elector.leading) return;
-      await this.#writeStatus(last.objects);
-      await this.#recordEvents(last.objects);
+      if (!this.#elector.leading) return;
+      await this.#writeStatus();
+      await this.#recordEvents();
     });
   }
 
-  #addresses(objects: readonly KubeObject[]): LoadBalancerIngress[] {
+  #addresses(): LoadBalancerIngress[] {
     if (this.#options.publishAddress !== undefined) return [publishEntry(this.#options.publishAddress)];
     if (this.#options.publishService !== undefined) {
-      const [namespace, name] = this.#options.publishService.split("/");
-      const service = objects.find(
-        (object): object is Service =>
-          object.kind === "Service" && object.metadata?.namespace === namespace && object.metadata?.name === name,
-      );
+      const [namespace = "", name = ""] = this.#options.publishService.split("/");
+      const service = this.source.get("Service", namespace, name) as Service | undefined;
       const status = (service as { status?: { loadBalancer?: { ingress?: LoadBalancerIngress[] } } } | undefined)
         ?.status;
       const fromStatus = status?.loadBalancer?.ingress ?? [];
@@ -162,23 +158,22 @@ export class ClusterMode {
     return [];
   }
 
-  async #writeStatus(objects: readonly KubeObject[]): Promise<void> {
-    const ingresses = objects.filter((object): object is Ingress => object.kind === "Ingress");
+  async #writeStatus(): Promise<void> {
+    const addresses = this.#addresses();
+    // Without an address to publish there is nothing to write (statusChanges() finds no change): no pass over every Ingress.
+    if (addresses.length === 0) return;
+    const ingresses = this.source.list("Ingress") as Ingress[];
     const served = this.#pipeline.servedIngresses();
-    await this.#status.reconcile(ingresses, served, this.#addresses(objects));
+    await this.#status.reconcile(ingresses, served, addresses);
   }
 
-  async #recordEvents(objects: readonly KubeObject[]): Promise<void> {
-    const uids = new Map<string, string>();
-    for (const object of objects) {
-      if (object.kind === "Ingress" && object.metadata?.uid)
-        uids.set(`${object.metadata.namespace}/${object.metadata.name}`, object.metadata.uid);
-    }
+  async #recordEvents(): Promise<void> {
     for (const { ingress, problems } of this.#pipeline.problems) {
       const [namespace = "", name = ""] = ingress.split("/");
+      const uid = this.source.get("Ingress", namespace, name)?.metadata?.uid;
       for (const problem of problems) {
         await this.#events.warn(
-          { namespace, name, ...(uids.has(ingress) ? { uid: uids.get(ingress) as string } : {}) },
+          { namespace, name, ...(uid ? { uid } : {}) },
           EVENT_REASONS[problem.code] ?? "Rejected",
           problem.message,
         );

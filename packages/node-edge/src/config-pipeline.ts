@@ -4,6 +4,7 @@ import {
   type Log,
   type TranslateOptions,
   type Translation,
+  type TranslationDelta,
   type TranslationProblem,
 } from "@rennet/k8s-sync";
 import { applyDelta } from "./edge-config.js";
@@ -30,8 +31,8 @@ export class ConfigPipeline {
   #applied = false;
 
   readonly #onTls: ((tls: Translation["tls"]) => void) | undefined;
-  /** Called after each applied configuration, with the objects it was made from. */
-  onApplied: ((objects: readonly KubeObject[]) => void) | undefined;
+  /** Called after each applied configuration. */
+  onApplied: (() => void) | undefined;
 
   constructor(
     proxy: EdgeProxy,
@@ -64,10 +65,24 @@ export class ConfigPipeline {
     return (namespace, name) => table.isServing(namespace, name);
   }
 
+  /** Applies the complete current set of objects (the manifest source). */
   apply(objects: readonly KubeObject[]): void {
+    this.#update(() => this.#translator.apply(objects));
+  }
+
+  /**
+   * Applies what changed (the cluster source): upserts replace the object of
+   * the same kind and name, deletions remove it. Costs what the change
+   * touches, whatever the size of the cluster.
+   */
+  applyChanges(upserts: readonly KubeObject[], deletes: readonly KubeObject[]): void {
+    this.#update(() => this.#translator.applyChanges(upserts, deletes));
+  }
+
+  #update(translate: () => TranslationDelta): void {
     const started = performance.now();
     try {
-      const delta = this.#translator.apply(objects);
+      const delta = translate();
       const change = applyDelta(this.#proxy.config, delta);
       const config = change.config;
       if (delta.tlsChanged || !this.#applied) this.#onTls?.(this.#translator.translation.tls);
@@ -78,7 +93,7 @@ export class ConfigPipeline {
       this.#metrics.ingresses.set(config.table.ingressCount);
       this.#metrics.endpoints.set(this.#proxy.upstreams.endpointCount);
       this.#report(this.#translator.problems, config.table.allDiagnostics());
-      this.onApplied?.(objects);
+      this.onApplied?.();
       this.#log({
         level: "info",
         msg: "configuration applied",

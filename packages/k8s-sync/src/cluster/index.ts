@@ -5,7 +5,7 @@
  * @module
  */
 export { describeApiError } from "./api-errors.js";
-export { ClusterSource, type ClusterSourceOptions } from "./cluster-source.js";
+export { ClusterSource, type ClusterSourceOptions, type ObjectChanges } from "./cluster-source.js";
 export { EventRecorder, type EventRecorderOptions, type EventTarget } from "./event-recorder.js";
 export {
   IngressStatusWriter,
@@ -16,3 +16,4 @@ export {
 export { loadKubeConfig } from "./kube-config.js";
 export { type LeaderElectionOptions, LeaderElector } from "./leader-election.js";
 export { CONTROLLER_PERMISSIONS, type Permission } from "./permissions.js";
+export { LAST_APPLIED_ANNOTATION, slimObject } from "./slim.js";
