@@ -11,6 +11,10 @@ export interface AdminState {
   readonly problems: () => unknown;
   /** Certificates in use (subject, SANs, expiry, hosts; never keys). */
   readonly certificates: () => unknown;
+  /** The Prometheus text, when it is not just this process's registry (--workers: summed over them). */
+  readonly metricsText?: () => Promise<string>;
+  /** The data-plane workers (--workers). */
+  readonly workers?: () => unknown;
 }
 
 /** The admin port: health, readiness, Prometheus metrics and the current configuration. */
@@ -22,7 +26,7 @@ export function adminApp(proxy: EdgeProxy, metrics: EdgeMetrics, state: AdminSta
     return state.ready() ? c.text("ready\n") : c.text("waiting for the first configuration\n", 503);
   });
   app.get("/metrics", async (c) => {
-    const body = await metrics.registry.metrics();
+    const body = state.metricsText !== undefined ? await state.metricsText() : await metrics.registry.metrics();
     return c.body(body, 200, { "content-type": metrics.registry.contentType });
   });
   app.get("/api/config", (c) => {
@@ -51,6 +55,7 @@ export function adminApp(proxy: EdgeProxy, metrics: EdgeMetrics, state: AdminSta
     });
   });
   app.get("/api/certificates", (c) => c.json(state.certificates()));
+  app.get("/api/workers", (c) => c.json(state.workers?.() ?? []));
   app.notFound((c) => c.text("404 page not found\n", 404));
   return app;
 }

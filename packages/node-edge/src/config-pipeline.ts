@@ -33,6 +33,11 @@ export class ConfigPipeline {
   readonly #onTls: ((tls: Translation["tls"]) => void) | undefined;
   /** Called after each applied configuration. */
   onApplied: (() => void) | undefined;
+  /**
+   * Called with each applied change, and with the TLS inputs when they changed:
+   * data-plane workers (--workers) apply the same.
+   */
+  onDelta: ((generation: number, delta: TranslationDelta, tls: Translation["tls"] | undefined) => void) | undefined;
 
   constructor(
     proxy: EdgeProxy,
@@ -46,6 +51,16 @@ export class ConfigPipeline {
     this.#metrics = metrics;
     this.#log = log;
     this.#translator = new IncrementalTranslator(options);
+  }
+
+  /** The whole current configuration as one change from nothing, for a worker that starts empty. */
+  snapshot(): { generation: number; delta: TranslationDelta; tls: Translation["tls"] } {
+    const translation = this.#translator.translation;
+    return {
+      generation: this.#proxy.config.generation,
+      delta: { upsert: translation.ingresses, remove: [], backends: translation.backends, tlsChanged: true },
+      tls: translation.tls,
+    };
   }
 
   get applied(): boolean {
@@ -85,8 +100,10 @@ export class ConfigPipeline {
       const delta = translate();
       const change = applyDelta(this.#proxy.config, delta);
       const config = change.config;
-      if (delta.tlsChanged || !this.#applied) this.#onTls?.(this.#translator.translation.tls);
+      const tls = delta.tlsChanged || !this.#applied ? this.#translator.translation.tls : undefined;
+      if (tls !== undefined) this.#onTls?.(tls);
       this.#proxy.swap(change);
+      this.onDelta?.(config.generation, delta, tls);
       this.#applied = true;
       this.#metrics.reloads.inc({ result: "success" });
       this.#metrics.routes.set(config.table.routeCount);

@@ -160,8 +160,11 @@ export function observers(...list: RequestObserver[]): RequestObserver {
   };
 }
 
-export const accessLog: RequestObserver = {
-  onRequest(record) {
-    process.stdout.write(`${JSON.stringify({ ...record, time: new Date(record.time).toISOString() })}\n`);
-  },
-};
+/** One JSON line per request on stdout; `fields` (e.g. the worker's pid) are added to each. */
+export function accessLog(fields?: Readonly<Record<string, string | number>>): RequestObserver {
+  return {
+    onRequest(record) {
+      process.stdout.write(`${JSON.stringify({ ...record, ...fields, time: new Date(record.time).toISOString() })}\n`);
+    },
+  };
+}

@@ -1,17 +1,16 @@
-import { once } from "node:events";
-import type { Server } from "node:http";
+import cluster from "node:cluster";
 import { parseArgs } from "node:util";
 import { ManifestSource } from "@rennet/k8s-sync";
 import { adminApp } from "./admin-app.js";
 import type { ClusterMode } from "./cluster-mode.js";
 import { ConfigPipeline } from "./config-pipeline.js";
-import { EdgeProxy } from "./edge-proxy.js";
-import { createAdminServer, createEdgeServer, createEdgeTlsServer } from "./edge-server.js";
+import { addressPort, DataPlane, listen } from "./data-plane.js";
+import { createAdminServer } from "./edge-server.js";
 import { duration, namespacedName, oneOf, port, UsageError } from "./flags.js";
 import { stderrLog } from "./logger.js";
-import { accessLog, EdgeMetrics, observers } from "./metrics.js";
-import { CertificateStore } from "./tls/certificate-store.js";
-import { Upstreams } from "./upstreams.js";
+import { EdgeMetrics } from "./metrics.js";
+import { runDataPlaneWorker } from "./workers/data-plane-worker.js";
+import { aggregatedMetrics, WorkerGroup } from "./workers/worker-group.js";
 
 export const SERVE_HELP = `Usage: rennet serve [--manifests <file-or-dir> …] [flags]
 
@@ -47,6 +46,9 @@ Flags:
   --client-request-timeout <dur>     time a client has to send a whole request (default 300s)
   --max-header-size <bytes>          largest request head accepted, else 431 (default 16384)
   --grace-period <dur>               on SIGTERM, how long in-flight requests may finish (default 30s)
+  --workers <n>                      processes serving traffic (default 1). With n > 1 this process keeps the
+                                     control plane (sources, translation, admin port, Kubernetes writes) and n
+                                     workers share the listeners, each applying the configuration it sends
   -h, --help                         show this help
 `;
 
@@ -72,6 +74,7 @@ export interface ServeOptions {
   readonly requestTimeoutMs: number;
   readonly maxHeaderSize: number;
   readonly gracePeriodMs: number;
+  readonly workers: number;
 }
 
 export function parseServeFlags(argv: readonly string[]): ServeOptions | "help" {
@@ -102,6 +105,10 @@ export function parseServeFlags(argv: readonly string[]): ServeOptions | "help" 
   if (!Number.isInteger(maxHeaderSize) || maxHeaderSize < 1024) {
     throw new UsageError(`--max-header-size must be a whole number of bytes >= 1024, got "${v["max-header-size"]}"`);
   }
+  const workers = Number(v.workers);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64) {
+    throw new UsageError(`--workers must be a whole number from 1 to 64, got "${v.workers}"`);
+  }
   const ingressClass = v["ingress-class"];
   if (ingressClass === "") throw new UsageError("--ingress-class must not be empty");
   return {
@@ -126,6 +133,7 @@ export function parseServeFlags(argv: readonly string[]): ServeOptions | "help" 
     requestTimeoutMs: duration("client-request-timeout", v["client-request-timeout"]),
     maxHeaderSize,
     gracePeriodMs: duration("grace-period", v["grace-period"]),
+    workers,
   };
 }
 
@@ -151,39 +159,19 @@ const SERVE_FLAGS = {
   "client-request-timeout": { type: "string", default: "300s" },
   "max-header-size": { type: "string", default: "16384" },
   "grace-period": { type: "string", default: "30s" },
+  workers: { type: "string", default: "1" },
   help: { type: "boolean", short: "h", default: false },
 } as const;
 
-async function listen(server: Server, portNumber: number, host: string, what: string): Promise<void> {
-  server.listen(portNumber, host);
-  try {
-    await once(server, "listening");
-  } catch (error) {
-    throw new Error(`cannot listen on ${host}:${portNumber} (${what}): ${(error as Error).message}`);
-  }
-}
-
-/** Runs the standalone proxy until SIGTERM/SIGINT; resolves to the exit code. */
+/** Runs rennet until SIGTERM/SIGINT; resolves to the exit code. */
 export async function serve(options: ServeOptions): Promise<number> {
+  if (cluster.isWorker) return runDataPlaneWorker(options);
   const log = stderrLog;
   const metrics = new EdgeMetrics();
-  const upstreams = new Upstreams({
-    connectTimeoutMs: options.connectTimeoutMs,
-    responseTimeoutMs: options.responseTimeoutMs,
-    connectionsPerEndpoint: 256,
-  });
-  const observer = options.accessLog === "json" ? observers(metrics, accessLog) : metrics;
-  // Redirects name the port the HTTPS listener got: with --https-port 0 it is known once it listens.
-  let httpsPort = options.httpsPort;
-  const proxy = new EdgeProxy(upstreams, observer, {
-    loadBalancing: options.loadBalancing,
-    sslRedirect: options.sslRedirect,
-    get httpsPort() {
-      return httpsPort;
-    },
-  });
-  const certificates = new CertificateStore(log);
-  let tlsServer: ReturnType<typeof createEdgeTlsServer> | undefined;
+  // With --workers the data plane of this process never listens: it holds the configuration the
+  // admin API shows, and the workers serve.
+  const plane = new DataPlane(options, metrics, log);
+  const proxy = plane.proxy;
   const pipeline = new ConfigPipeline(
     proxy,
     metrics,
@@ -192,28 +180,40 @@ export async function serve(options: ServeOptions): Promise<number> {
       className: options.ingressClass,
       ...(options.defaultCertificate !== undefined ? { defaultCertificate: options.defaultCertificate } : {}),
     },
-    (tls) => {
-      const defaultChanged = certificates.update(tls.bindings, tls.secrets, tls.defaultCertificate);
-      if (defaultChanged) tlsServer?.setSecureContext(certificates.defaultCertificate);
-    },
+    (tls) => plane.applyTls(tls),
   );
+  const workers =
+    options.workers > 1
+      ? new WorkerGroup({
+          count: options.workers,
+          log,
+          snapshot: () => pipeline.snapshot(),
+          stopTimeoutMs: options.gracePeriodMs + 5_000,
+        })
+      : undefined;
+  /** The generation of the first configuration applied: workers are ready once they have it. */
+  let firstGeneration: number | undefined;
+  pipeline.onDelta = (generation, delta, tls) => {
+    firstGeneration ??= generation;
+    workers?.broadcast(generation, delta, tls);
+  };
   let draining = false;
   const admin = createAdminServer(
     adminApp(proxy, metrics, {
-      ready: () => pipeline.applied,
+      ready: () =>
+        pipeline.applied && (workers === undefined || workers.hasApplied(firstGeneration ?? Number.POSITIVE_INFINITY)),
       draining: () => draining,
       problems: () => pipeline.problems,
-      certificates: () => certificates.certificates(),
+      certificates: () => plane.certificates.certificates(),
+      ...(workers !== undefined
+        ? {
+            metricsText: async () =>
+              aggregatedMetrics(await metrics.registry.getMetricsAsJSON(), await workers.metrics()),
+            workers: () => workers.workers(),
+          }
+        : {}),
     }),
   );
-  const edgeOptions = {
-    headersTimeoutMs: options.headersTimeoutMs,
-    requestTimeoutMs: options.requestTimeoutMs,
-    keepAliveTimeoutMs: 65_000,
-    maxHeaderSize: options.maxHeaderSize,
-    connectTimeoutMs: options.connectTimeoutMs,
-  };
-  const edge = createEdgeServer(proxy, edgeOptions);
   // Cluster mode is loaded only when used: @kubernetes/client-node alone adds tens of MB.
   const source =
     options.manifests.length > 0
@@ -230,18 +230,16 @@ export async function serve(options: ServeOptions): Promise<number> {
   await listen(admin, options.adminPort, options.bind, "admin");
   // Cluster mode serves (503 from /readyz) while it waits for the API server.
   await (source instanceof ManifestSource ? source.start() : source.start().catch(() => undefined));
-  await listen(edge, options.httpPort, options.bind, "http");
-  tlsServer = createEdgeTlsServer(proxy, certificates, edgeOptions);
-  await listen(tlsServer as unknown as Server, options.httpsPort, options.bind, "https");
-  httpsPort = addressPort(tlsServer as unknown as Server);
+  const ports = workers === undefined ? await plane.listen() : await workers.start();
   log({
     level: "info",
     msg: "rennet is serving",
-    http: `${options.bind}:${addressPort(edge)}`,
-    https: `${options.bind}:${addressPort(tlsServer as unknown as Server)}`,
+    http: `${options.bind}:${ports.http}`,
+    https: `${options.bind}:${ports.https}`,
     admin: `${options.bind}:${addressPort(admin)}`,
     mode: options.manifests.length > 0 ? "standalone" : "cluster",
     manifests: options.manifests,
+    workers: options.workers,
   });
 
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
@@ -257,22 +255,8 @@ export async function serve(options: ServeOptions): Promise<number> {
   });
   if (source instanceof ManifestSource) source.close();
   else await (source as ClusterMode).stop();
-  const closed = Promise.all([
-    new Promise<void>((resolve) => edge.close(() => resolve())),
-    new Promise<void>((resolve) => tlsServer?.close(() => resolve()) ?? resolve()),
-  ]);
-  const idle = setInterval(() => edge.closeIdleConnections(), 100);
-  const grace = new Promise<"timeout">((resolve) =>
-    setTimeout(() => resolve("timeout"), options.gracePeriodMs).unref(),
-  );
-  const outcome = await Promise.race([closed.then(() => "drained" as const), grace]);
-  clearInterval(idle);
-  if (outcome === "timeout") {
-    log({ level: "warn", msg: "grace period over; closing the remaining connections" });
-    edge.closeAllConnections();
-    // HTTP/2 sessions and TLS sockets have no closeAllConnections: the exit below ends them.
-  }
-  await upstreams.close();
+  const outcome =
+    workers === undefined ? await plane.drain(options.gracePeriodMs, log) : await workers.stop().then(() => "drained");
   admin.close();
   admin.closeAllConnections();
   log({ level: "info", msg: "stopped", outcome });
@@ -287,11 +271,6 @@ function leaseTimingFromEnv(): { leaseDurationMs?: number; retryPeriodMs?: numbe
     ...(Number.isFinite(lease) && lease > 0 ? { leaseDurationMs: lease } : {}),
     ...(Number.isFinite(retry) && retry > 0 ? { retryPeriodMs: retry } : {}),
   };
-}
-
-function addressPort(server: Server): number {
-  const address = server.address();
-  return typeof address === "object" && address !== null ? address.port : 0;
 }
 
 export async function serveCommand(argv: readonly string[]): Promise<number> {

@@ -11,7 +11,7 @@ import { createServer } from "node:net";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Backend } from "./support/backends.js";
 import { useHarness } from "./support/harness.js";
-import { admin, eventually, request, sleep } from "./support/http.js";
+import { admin, eventually, metricValue, request, sleep } from "./support/http.js";
 import { ingressClass, type ManifestDir, serviceWithEndpoints, simpleIngress, toYaml } from "./support/manifests.js";
 import { Rennet } from "./support/rennet.js";
 
@@ -32,20 +32,6 @@ beforeAll(async () => {
   await dir.write("app.yaml", objects());
   rennet = await harness.rennet({ manifests: [dir.dir] });
 });
-
-function metricValue(text: string, name: string, labels: Record<string, string>): number | undefined {
-  for (const line of text.split("\n")) {
-    if (!line.startsWith(`${name}{`)) continue;
-    const labelText = line.slice(name.length + 1, line.indexOf("}"));
-    const found = Object.fromEntries(
-      [...labelText.matchAll(/(\w+)="([^"]*)"/g)].map((match) => [match[1] as string, match[2] as string]),
-    );
-    if (Object.entries(labels).every(([key, value]) => found[key] === value)) {
-      return Number(line.slice(line.lastIndexOf(" ") + 1));
-    }
-  }
-  return undefined;
-}
 
 describe("admin port", () => {
   it("answers /healthz with 200", async () => {

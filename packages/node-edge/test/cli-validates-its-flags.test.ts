@@ -82,6 +82,8 @@ describe("mistakes on the command line", () => {
     [["--grace-period=forever"], "--grace-period must be a duration"],
     [["--max-header-size", "10"], "--max-header-size must be a whole number of bytes >= 1024"],
     [["--ingress-class="], "--ingress-class must not be empty"],
+    [["--workers", "0"], '--workers must be a whole number from 1 to 64, got "0"'],
+    [["--workers", "two"], '--workers must be a whole number from 1 to 64, got "two"'],
   ] as const)("rejects %j", async ([flags, message], { expect }) => {
     const result = await runCli(["serve", "--manifests", tmpdir(), ...flags]);
     expect(result.code).toBe(2);

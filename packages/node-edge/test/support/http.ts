@@ -192,3 +192,18 @@ export async function eventually(
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The value of the Prometheus sample `name` whose labels include `labels`, or undefined. */
+export function metricValue(text: string, name: string, labels: Record<string, string>): number | undefined {
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(`${name}{`)) continue;
+    const labelText = line.slice(name.length + 1, line.indexOf("}"));
+    const found = Object.fromEntries(
+      [...labelText.matchAll(/(\w+)="([^"]*)"/g)].map((match) => [match[1] as string, match[2] as string]),
+    );
+    if (Object.entries(labels).every(([key, value]) => found[key] === value)) {
+      return Number(line.slice(line.lastIndexOf(" ") + 1));
+    }
+  }
+  return undefined;
+}
