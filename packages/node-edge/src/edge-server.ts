@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from "node:http";
 import {
   createSecureServer,
   type Http2SecureServer,
@@ -9,6 +9,7 @@ import {
 import type { Duplex } from "node:stream";
 import { createAdaptorServer } from "@hono/node-server";
 import type { Hono } from "hono";
+import { closingResponse } from "./closing-response.js";
 import type { EdgeProxy } from "./edge-proxy.js";
 import { sendPlain } from "./edge-proxy.js";
 import type { CertificateStore } from "./tls/certificate-store.js";
@@ -44,9 +45,9 @@ function edgeListener(proxy: EdgeProxy): (req: IncomingMessage, res: ServerRespo
   };
 }
 
-const CLIENT_ERROR: Record<string, string> = {
-  HPE_HEADER_OVERFLOW: "431 Request Header Fields Too Large",
-  ERR_HTTP_REQUEST_TIMEOUT: "408 Request Timeout",
+const CLIENT_ERROR: Record<string, number> = {
+  HPE_HEADER_OVERFLOW: 431,
+  ERR_HTTP_REQUEST_TIMEOUT: 408,
 };
 
 /** How often the header and request timeouts are checked: a quarter of the header timeout, 100 ms to 1 s. */
@@ -78,11 +79,8 @@ export function createEdgeServer(proxy: EdgeProxy, options: EdgeServerOptions): 
       socket.destroy();
       return;
     }
-    const status = CLIENT_ERROR[error.code ?? ""] ?? "400 Bad Request";
-    const body = `${status}\n`;
-    socket.end(
-      `HTTP/1.1 ${status}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
-    );
+    const status = CLIENT_ERROR[error.code ?? ""] ?? 400;
+    socket.end(closingResponse(status, `${status} ${STATUS_CODES[status]}`));
   });
   return server;
 }

@@ -1,23 +1,12 @@
 import type { IncomingMessage } from "node:http";
 import { connect, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
+import { closingResponse } from "./closing-response.js";
 import { type EdgeProxy, isEncrypted } from "./edge-proxy.js";
 import { hasDuplicateHost, requestHost, upstreamRequestHead } from "./proxy-headers.js";
 
-const STATUS_TEXT: Record<number, string> = {
-  400: "Bad Request",
-  404: "Not Found",
-  502: "Bad Gateway",
-  503: "Service Unavailable",
-  504: "Gateway Timeout",
-};
-
 function refuse(socket: Duplex, status: number, body: string): void {
-  const payload = `${body}\n`;
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? ""}\r\nContent-Type: text/plain; charset=utf-8\r\n` +
-      `Content-Length: ${Buffer.byteLength(payload)}\r\nConnection: close\r\n\r\n${payload}`,
-  );
+  socket.end(closingResponse(status, body));
 }
 
 /**
