@@ -1,5 +1,5 @@
 import type { IngressPolicies, ResolvedBackend, TranslationDelta } from "@rennet/k8s-sync";
-import { compile, type RouteTable } from "@rennet/router";
+import { compile, LayeredMap, type RouteTable } from "@rennet/router";
 
 export type LoadBalancing = "round-robin" | "least-request";
 
@@ -63,11 +63,15 @@ function toEndpoint(host: string, port: number): Endpoint {
 /** What the request path reads: swapped as a whole, never mutated. */
 export interface EdgeConfig {
   readonly table: RouteTable<string, IngressPolicies>;
-  readonly backends: ReadonlyMap<string, BackendTarget>;
+  /**
+   * Immutable; a change copies only an overlay of what it touched (copying
+   * 10k backends per endpoint change was most of the garbage under churn).
+   */
+  readonly backends: LayeredMap<BackendTarget>;
   readonly generation: number;
 }
 
-export const EMPTY_CONFIG: EdgeConfig = { table: compile([]), backends: new Map(), generation: 0 };
+export const EMPTY_CONFIG: EdgeConfig = { table: compile([]), backends: LayeredMap.from([]), generation: 0 };
 
 /** A new configuration, and the backend targets it stopped using and started using. */
 export interface ConfigChange {
@@ -90,18 +94,18 @@ export function applyDelta(previous: EdgeConfig, delta: TranslationDelta): Confi
   const released: BackendTarget[] = [];
   const added: BackendTarget[] = [];
   if (delta.backends.size > 0) {
-    const next = new Map(previous.backends);
+    const changes = new Map<string, BackendTarget | undefined>();
     for (const [key, resolved] of delta.backends) {
-      const old = next.get(key);
+      const old = previous.backends.get(key);
       if (old !== undefined) released.push(old);
-      if (resolved === undefined) next.delete(key);
+      if (resolved === undefined) changes.set(key, undefined);
       else {
         const target = new BackendTarget(resolved);
-        next.set(key, target);
+        changes.set(key, target);
         added.push(target);
       }
     }
-    backends = next;
+    backends = previous.backends.with(changes);
   }
   return { config: { table, backends, generation: previous.generation + 1 }, released, added };
 }

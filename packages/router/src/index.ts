@@ -5,6 +5,7 @@
  * @module
  */
 export { HOP_BY_HOP_HEADERS } from "./hop-by-hop.js";
+export { LayeredMap } from "./layered-map.js";
 export { normalizeHost } from "./request-host.js";
 export { type NormalizedPath, normalizePath } from "./request-path.js";
 export { compile } from "./table.js";

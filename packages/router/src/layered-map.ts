@@ -47,6 +47,10 @@ export class LayeredMap<V> {
     for (const [, value] of this.entries()) yield value;
   }
 
+  [Symbol.iterator](): IterableIterator<[string, V]> {
+    return this.entries();
+  }
+
   /** A new map with `changes` applied: a value sets the key, undefined deletes it. */
   with(changes: ReadonlyMap<string, V | undefined>): LayeredMap<V> {
     if (changes.size === 0) return this;
