@@ -2,9 +2,17 @@ import { appendFile, mkdir, rename, rm, symlink, writeFile } from "node:fs/promi
 import { join } from "node:path";
 import { compile } from "@rennet/router";
 import { afterEach, describe, expect, test } from "vitest";
-import type { ManifestSourceOptions } from "../src/index.js";
+import type { KubeObject, ManifestSourceOptions } from "../src/index.js";
 import { snapshotOf, translate } from "../src/index.js";
-import { type Recorder, recorder, serviceYaml, sleep, tempDir, waitFor } from "./support/manifest-files.js";
+import {
+  describeObject,
+  type Recorder,
+  recorder,
+  serviceYaml,
+  sleep,
+  tempDir,
+  waitFor,
+} from "./support/manifest-files.js";
 
 /** A change must be applied within 1 s; every wait is bounded at 3 s so a failure is reported, not hung. */
 const WITHIN_MS = 1000;
@@ -231,6 +239,221 @@ describe("watching", () => {
     await applied(r, ["Service default/web:90"]);
     await sleep(300);
     expect(r.latest()).toEqual(["Service default/web:90"]);
+  });
+});
+
+describe("how soon a change applies", () => {
+  // A settle period far longer than any wait below: whatever applies was not settled.
+  const LONG_SETTLE_MS = 60_000;
+
+  test("a file renamed into place is applied without waiting for the settle period", async () => {
+    const root = await dir();
+    const file = join(root, "web.yaml");
+    await writeFile(file, serviceYaml("web", 80));
+    const r = await started({ paths: [root], settleMs: LONG_SETTLE_MS, rescanMs: 60_000 });
+    for (const port of [81, 82, 83]) {
+      await writeFile(join(root, `.web.yaml.${port}.tmp`), serviceYaml("web", port));
+      await rename(join(root, `.web.yaml.${port}.tmp`), file);
+      await applied(r, [`Service default/web:${port}`]);
+    }
+  });
+
+  test("a file renamed over again and again is seen each time, with no other event to wake the scan", async () => {
+    // Node's recursive watch loses these on Linux: the event lands on the replaced inode's watch.
+    const root = await dir();
+    await mkdir(join(root, "sub"));
+    const file = join(root, "sub", "web.yaml");
+    await writeFile(file, serviceYaml("web", 80));
+    const r = await started({ paths: [root], settleMs: LONG_SETTLE_MS, rescanMs: 60_000 });
+    for (let port = 81; port <= 85; port++) {
+      await writeFile(join(root, "sub", ".next.tmp"), serviceYaml("web", port));
+      await sleep(30); // the temp file's own events are long handled
+      await rename(join(root, "sub", ".next.tmp"), file);
+      await applied(r, [`Service default/web:${port}`]);
+    }
+  });
+
+  test("an in-place rewrite still waits for the settle period", async () => {
+    const root = await dir();
+    const file = join(root, "web.yaml");
+    await writeFile(file, serviceYaml("web", 80));
+    const r = await started({ paths: [root], settleMs: 700 });
+    await sleep(50);
+    const written = performance.now();
+    await writeFile(file, serviceYaml("web", 81));
+    await sleep(300);
+    // Not trusted yet: quiet for less than the settle period.
+    if (performance.now() - written < 650) expect(r.latest()).toEqual(["Service default/web:80"]);
+    await waitFor("the settled rewrite", () => r.latest()[0] === "Service default/web:81");
+    expect(performance.now() - written).toBeGreaterThanOrEqual(650);
+  });
+
+  test("a new file settles: it may be a file being written", async () => {
+    const root = await dir();
+    const r = await started({ paths: [root], settleMs: 700 });
+    const written = performance.now();
+    await writeFile(join(root, "web.yaml"), serviceYaml("web", 80));
+    await waitFor("the new file", () => r.latest().length === 1);
+    expect(performance.now() - written).toBeGreaterThanOrEqual(650);
+  });
+
+  test("a file emptied by a rename is still applied empty only once found so twice, a settle period apart", async () => {
+    const root = await dir();
+    const file = join(root, "web.yaml");
+    await writeFile(file, serviceYaml("web", 80));
+    await writeFile(join(root, "other.yaml"), serviceYaml("other"));
+    const r = await started({ paths: [root], settleMs: 500, rescanMs: 60_000 });
+    const emptied = performance.now();
+    await writeFile(join(root, ".empty.tmp"), "");
+    await rename(join(root, ".empty.tmp"), file);
+    // Other files' events make scans meanwhile: they must not count as the second look.
+    for (let port = 81; port <= 83; port++) {
+      await sleep(60);
+      await writeFile(join(root, ".other.tmp"), serviceYaml("other", port));
+      await rename(join(root, ".other.tmp"), join(root, "other.yaml"));
+    }
+    await applied(r, ["Service default/other:83"]);
+    await waitFor("the emptied file", () => r.latest().length === 1);
+    expect(performance.now() - emptied).toBeGreaterThanOrEqual(450);
+    expect(r.changes.every((objects) => objects.length > 0)).toBe(true);
+  });
+
+  test("a broken document in a renamed-in file keeps all of the file's last good objects", async () => {
+    const root = await dir();
+    const file = join(root, "web.yaml");
+    const documents = [serviceYaml("a", 80), serviceYaml("b", 80), serviceYaml("c", 80)];
+    await writeFile(file, documents.join("---\n"));
+    const r = await started({ paths: [root], settleMs: LONG_SETTLE_MS, rescanMs: 60_000 });
+    const replace = async (text: string) => {
+      await writeFile(join(root, ".web.tmp"), text);
+      await rename(join(root, ".web.tmp"), file);
+    };
+    // The first document changes, the second breaks: neither applies.
+    await replace([serviceYaml("a", 81), "metadata: [oops\n", documents[2]].join("---\n"));
+    await waitFor("the error log entry", () => r.logs.some((entry) => entry.level === "error"));
+    expect(r.logs.filter((entry) => entry.level === "error")).toEqual([
+      expect.objectContaining({ file, document: 1, problem: expect.stringMatching(/^invalid YAML/) }),
+    ]);
+    expect(r.latest()).toEqual(["Service default/a:80", "Service default/b:80", "Service default/c:80"]);
+    // Fixed: everything applies, and the unchanged document is still the same object.
+    const before = r.source.objects().find((object) => object.metadata?.name === "c");
+    await replace([serviceYaml("a", 81), serviceYaml("b", 82), documents[2]].join("---\n"));
+    await applied(r, ["Service default/a:81", "Service default/b:82", "Service default/c:80"]);
+    expect(r.source.objects().find((object) => object.metadata?.name === "c")).toBe(before);
+  });
+
+  test("an edit through a symbolic link is seen without the periodic rescan", async () => {
+    const root = await dir();
+    const elsewhere = await dir();
+    await writeFile(join(elsewhere, "web.yaml"), serviceYaml("web", 80));
+    await symlink(join(elsewhere, "web.yaml"), join(root, "web.yaml"));
+    const r = await started({ paths: [root], settleMs: 100, rescanMs: 60_000 });
+    await writeFile(join(elsewhere, "web.yaml"), serviceYaml("web", 81));
+    await applied(r, ["Service default/web:81"]);
+  });
+
+  test("a directory removed and made again is watched again", async () => {
+    const root = await dir();
+    await mkdir(join(root, "sub"));
+    await writeFile(join(root, "sub", "web.yaml"), serviceYaml("web", 80));
+    const r = await started({ paths: [root], settleMs: 100, rescanMs: 60_000 });
+    await rm(join(root, "sub"), { recursive: true });
+    await applied(r, []);
+    await mkdir(join(root, "sub"));
+    await writeFile(join(root, "sub", "web.yaml"), serviceYaml("web", 81));
+    await applied(r, ["Service default/web:81"]);
+    await writeFile(join(root, "sub", ".next.tmp"), serviceYaml("web", 82));
+    await rename(join(root, "sub", ".next.tmp"), join(root, "sub", "web.yaml"));
+    await applied(r, ["Service default/web:82"]);
+  });
+
+  test("a file in a directory created after start() is seen without the periodic rescan", async () => {
+    const root = await dir();
+    const r = await started({ paths: [root], settleMs: 100, rescanMs: 60_000 });
+    await mkdir(join(root, "a", "b"), { recursive: true });
+    await writeFile(join(root, "a", "b", "web.yaml"), serviceYaml("web", 80));
+    await applied(r, ["Service default/web:80"]);
+    await writeFile(join(root, "a", "b", "web.yaml"), serviceYaml("web", 81));
+    await applied(r, ["Service default/web:81"]);
+  });
+});
+
+describe("the changes handed to onChange", () => {
+  test("add up, call after call, to the objects handed over (duplicates, moves, broken and deleted files)", async () => {
+    const root = await dir();
+    await mkdir(join(root, "sub"));
+    const identity = (object: KubeObject) => `${object.kind}/${object.metadata?.namespace}/${object.metadata?.name}`;
+    const model = new Map<string, KubeObject>();
+    const problems: string[] = [];
+    let calls = 0;
+    const r = await started({
+      paths: [root],
+      settleMs: 50,
+      rescanMs: 60_000,
+      onChange: (objects, changes) => {
+        calls++;
+        for (const object of changes.deletes) {
+          if (!model.delete(identity(object))) problems.push(`call ${calls}: deleted ${identity(object)}, not served`);
+        }
+        for (const object of changes.upserts) {
+          if (model.get(identity(object)) === object)
+            problems.push(`call ${calls}: upserted ${identity(object)} again`);
+          model.set(identity(object), object);
+        }
+        const served = new Map(objects.map((object) => [identity(object), object]));
+        if (served.size !== model.size || [...served].some(([id, object]) => model.get(id) !== object)) {
+          problems.push(`call ${calls}: changes add up to ${[...model.keys()]}, objects are ${[...served.keys()]}`);
+        }
+      },
+    });
+    const put = async (name: string, ...documents: string[]) => {
+      await writeFile(join(root, ".next.tmp"), documents.join("---\n"));
+      await rename(join(root, ".next.tmp"), join(root, name));
+    };
+    const step = async (expected: string[]) =>
+      waitFor(`objects ${expected}`, () => {
+        const now = r.source.objects().map(describeObject).sort();
+        return JSON.stringify(now) === JSON.stringify([...expected].sort());
+      });
+    await put("a.yaml", serviceYaml("web", 80), serviceYaml("api", 80));
+    await put("b.yaml", serviceYaml("db", 80));
+    await step(["Service default/api:80", "Service default/db:80", "Service default/web:80"]);
+    // The same object in a later file wins; a change in the earlier one changes nothing served.
+    await put("b.yaml", serviceYaml("db", 80), serviceYaml("web", 81));
+    await step(["Service default/api:80", "Service default/db:80", "Service default/web:81"]);
+    const callsBefore = calls;
+    await put("a.yaml", serviceYaml("web", 82), serviceYaml("api", 80));
+    await sleep(150);
+    expect(calls).toBe(callsBefore);
+    // Gone from the later file: the earlier file's version is served again.
+    await put("b.yaml", serviceYaml("db", 80));
+    await step(["Service default/api:80", "Service default/db:80", "Service default/web:82"]);
+    // Twice in one file: the last one.
+    await put("a.yaml", serviceYaml("web", 83), serviceYaml("api", 80), serviceYaml("web", 84));
+    await step(["Service default/api:80", "Service default/db:80", "Service default/web:84"]);
+    // A broken file changes nothing; a new file in a subdirectory; a deleted file.
+    await put("b.yaml", serviceYaml("db", 81), "metadata: [oops\n");
+    await waitFor("the error", () => r.logs.some((entry) => entry.level === "error"));
+    await writeFile(join(root, "sub", "c.yaml"), serviceYaml("api", 85));
+    await step(["Service default/api:85", "Service default/db:80", "Service default/web:84"]);
+    await rm(join(root, "a.yaml"));
+    await step(["Service default/api:85", "Service default/db:80"]);
+    await put("b.yaml", serviceYaml("db", 81));
+    await step(["Service default/api:85", "Service default/db:81"]);
+    // In three files at once, then leaving them one by one.
+    await put("a.yaml", serviceYaml("web", 1));
+    await put("b.yaml", serviceYaml("db", 81), serviceYaml("web", 2));
+    await step(["Service default/api:85", "Service default/db:81", "Service default/web:2"]);
+    await writeFile(join(root, "sub", "c.yaml"), `${serviceYaml("api", 85)}---\n${serviceYaml("web", 3)}`);
+    await step(["Service default/api:85", "Service default/db:81", "Service default/web:3"]);
+    await put("b.yaml", serviceYaml("db", 81), serviceYaml("web", 4));
+    await writeFile(join(root, "sub", "c.yaml"), serviceYaml("api", 85));
+    await step(["Service default/api:85", "Service default/db:81", "Service default/web:4"]);
+    await rm(join(root, "b.yaml"));
+    await step(["Service default/api:85", "Service default/web:1"]);
+    await put("a.yaml", serviceYaml("web", 5));
+    await step(["Service default/api:85", "Service default/web:5"]);
+    expect(problems).toEqual([]);
   });
 });
 
