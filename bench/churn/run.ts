@@ -736,7 +736,7 @@ function markdown(run: {
     "## Where the time goes (ms, median / p99 / max)",
     "",
     "From the `configuration applied` line that put each change live: *source* = change made → that apply began " +
-      "(manifests: file event, 50 ms debounce, 100 ms settle, read + parse; API: watch event + 5 ms coalescing), " +
+      "(manifests: file event, 5 ms coalescing, stat + read + parse of the changed documents; API: watch event + 5 ms coalescing), " +
       "*translate + update* = the line's `ms`, *to traffic* = line → first response showing the change (includes the probe's 3 ms poll interval).",
     "",
     table(["source", "source", "translate + update", "to traffic", "unmatched"], breakdownRows),

@@ -14,7 +14,7 @@ export { backendKey, type EndpointAddress, type ResolvedBackend, resolveBackend 
 export { IncrementalTranslator, type TranslationDelta } from "./incremental-translator.js";
 export { type ClassOptions, hasDefaultClass, servesIngress } from "./ingress-class.js";
 export type { Log, LogEntry } from "./log.js";
-export { ManifestSource, type ManifestSourceOptions } from "./manifests/manifest-source.js";
+export { type ManifestChanges, ManifestSource, type ManifestSourceOptions } from "./manifests/manifest-source.js";
 export { type ManifestProblem, type ParsedManifests, parseManifests } from "./manifests/parse-manifests.js";
 export * from "./objects.js";
 export { KINDS, type Kind, keyOf, objectKey, type Snapshot, sliceServiceKey, snapshotOf } from "./snapshot.js";

@@ -217,7 +217,12 @@ export async function serve(options: ServeOptions): Promise<number> {
   // Cluster mode is loaded only when used: @kubernetes/client-node alone adds tens of MB.
   const source =
     options.manifests.length > 0
-      ? new ManifestSource({ paths: options.manifests, log, onChange: (objects) => pipeline.apply(objects) })
+      ? new ManifestSource({
+          paths: options.manifests,
+          log,
+          // What changed, not all 30k objects again: the translator then costs what the change touches.
+          onChange: (_objects, changes) => pipeline.applyChanges(changes.upserts, changes.deletes),
+        })
       : new (await import("./cluster-mode.js")).ClusterMode(pipeline, log, {
           kubeconfig: options.kubeconfig,
           watchNamespace: options.watchNamespace,
