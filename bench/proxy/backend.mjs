@@ -1,6 +1,7 @@
 // The backend every target forwards to: nginx, one worker, serving a 64-byte
 // body (/64) and a 16 KiB file (/16k) from files, plus /echo, which answers
-// with the Host and X-Forwarded-For it received in X-Echo-Host / X-Echo-XFF.
+// with the Host, X-Forwarded-For and X-Forwarded-Proto it received in
+// X-Echo-Host / X-Echo-XFF / X-Echo-Proto.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startNginx, writeNginxConf } from "./nginx-conf.mjs";
@@ -37,6 +38,7 @@ export async function startBackend({ nginx, tmp, port, cpu, logDir }) {
     location = /echo {
       add_header X-Echo-Host $http_host always;
       add_header X-Echo-XFF $http_x_forwarded_for always;
+      add_header X-Echo-Proto $http_x_forwarded_proto always;
       return 200 "echo\\n";
     }
     location / {

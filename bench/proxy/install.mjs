@@ -1,6 +1,7 @@
-// What the bench needs on the machine: nginx, HAProxy and wrk from Debian's
-// packages (installed with apt-get when missing), taskset, two cores, the
-// bench-only npm packages (bench/package.json) and a built rennet.
+// What the bench needs on the machine: nginx, HAProxy, wrk, h2load, openssl,
+// a C compiler and the OpenSSL headers (for newconn.c) from Debian's packages
+// (installed with apt-get when missing), taskset, two cores, the bench-only
+// npm packages (bench/package.json) and a built rennet.
 import { spawnSync } from "node:child_process";
 import { accessSync, constants, existsSync, readFileSync } from "node:fs";
 import { cpus } from "node:os";
@@ -34,24 +35,37 @@ function run(cmd, args, what) {
   }
 }
 
-const DEBIAN = { nginx: "nginx", haproxy: "haproxy", wrk: "wrk", taskset: "util-linux" };
+const DEBIAN = {
+  nginx: "nginx",
+  haproxy: "haproxy",
+  wrk: "wrk",
+  taskset: "util-linux",
+  h2load: "nghttp2-client",
+  openssl: "openssl",
+  cc: "gcc",
+};
+/** Files that are not executables, by Debian package. */
+const DEBIAN_FILES = { "/usr/include/openssl/ssl.h": "libssl-dev" };
 
 /** Installs the missing Debian packages; returns the executables' paths. */
 export function ensureTools() {
   if (process.platform !== "linux") throw new Error("the proxy bench needs Linux (/proc, taskset)");
-  const missing = Object.keys(DEBIAN).filter((tool) => which(tool) === null);
+  const absent = () => [
+    ...Object.keys(DEBIAN).filter((tool) => which(tool) === null),
+    ...Object.keys(DEBIAN_FILES).filter((file) => !existsSync(file)),
+  ];
+  const packageOf = (item) => DEBIAN[item] ?? DEBIAN_FILES[item];
+  const missing = absent();
   if (missing.length > 0) {
     const root = typeof process.getuid === "function" && process.getuid() === 0;
     if ((!root && which("sudo") === null) || which("apt-get") === null) {
-      throw new Error(
-        `missing ${missing.join(", ")}; install the Debian packages ${missing.map((t) => DEBIAN[t]).join(" ")}`,
-      );
+      throw new Error(`missing ${missing.join(", ")}; install the Debian packages ${missing.map(packageOf).join(" ")}`);
     }
-    const packages = [...new Set(missing.map((tool) => DEBIAN[tool]))];
+    const packages = [...new Set(missing.map(packageOf))];
     const apt = (...args) => (root ? ["apt-get", args] : ["sudo", ["-n", "apt-get", ...args]]);
     run(...apt("update", "-qq"), "apt-get update");
     run(...apt("install", "-y", "-qq", "--no-install-recommends", ...packages), "apt-get install");
-    const still = missing.filter((tool) => which(tool) === null);
+    const still = absent();
     if (still.length > 0) throw new Error(`still missing after apt-get install: ${still.join(", ")}`);
   }
   return Object.fromEntries(Object.keys(DEBIAN).map((tool) => [tool, which(tool)]));

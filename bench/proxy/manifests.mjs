@@ -9,6 +9,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 export const BENCH_HOST = "bench.rennet.test";
+/** The kubernetes.io/tls Secret of the bench host (in the bench Ingress's namespace), when the table has TLS. */
+export const BENCH_TLS_SECRET = "bench-tls";
 
 const INGRESS_CLASS = `apiVersion: networking.k8s.io/v1
 kind: IngressClass
@@ -50,7 +52,20 @@ endpoints:
 ${addresses.map((a) => `  - addresses: ["${a}"]\n    conditions:\n      ready: true\n`).join("")}`;
 }
 
-function ingress(namespace, name, { className, rules }) {
+function tlsSecret(namespace, name, { cert, key }) {
+  return `apiVersion: v1
+kind: Secret
+metadata:
+  name: ${name}
+  namespace: ${namespace}
+type: kubernetes.io/tls
+data:
+  tls.crt: ${Buffer.from(cert).toString("base64")}
+  tls.key: ${Buffer.from(key).toString("base64")}
+`;
+}
+
+function ingress(namespace, name, { className, rules, tls }) {
   const rulesYaml = rules
     .map(
       (rule) => `    - host: "${rule.host}"
@@ -76,7 +91,7 @@ metadata:
   name: ${name}
   namespace: ${namespace}
 spec:
-${className ? "  ingressClassName: rennet\n" : ""}  rules:
+${className ? "  ingressClassName: rennet\n" : ""}${tls ? `  tls:\n    - hosts: ["${tls.host}"]\n      secretName: ${tls.secretName}\n` : ""}  rules:
 ${rulesYaml}`;
 }
 
@@ -130,20 +145,29 @@ function generated(i) {
   return { name: app, className: i % 4 !== 0, rules, services };
 }
 
+const PER_FILE = 100;
+const namespaceOf = (file) => `team-${String(file).padStart(3, "0")}`;
+
+/** The namespace of the bench Ingress (and of its TLS Secret) in a table of `ingresses`. */
+export function benchNamespace(ingresses) {
+  return namespaceOf(Math.floor(Math.floor(ingresses / 2) / PER_FILE));
+}
+
 /**
  * Writes the table into `dir` (files of at most 100 Ingresses, one namespace
- * each); returns the number of objects written.
+ * each); returns the number of objects written. With `tls` ({ cert, key } as
+ * PEM), the bench Ingress gets spec.tls for the bench host naming a
+ * kubernetes.io/tls Secret BENCH_TLS_SECRET beside it.
  */
-export function writeTable(dir, ingresses, backendPort) {
+export function writeTable(dir, ingresses, backendPort, { tls } = {}) {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, "ingress-class.yaml"), INGRESS_CLASS);
   const benchIndex = Math.floor(ingresses / 2);
-  const perFile = 100;
   let objects = 1;
-  for (let file = 0; file * perFile < ingresses; file++) {
-    const namespace = `team-${String(file).padStart(3, "0")}`;
+  for (let file = 0; file * PER_FILE < ingresses; file++) {
+    const namespace = namespaceOf(file);
     const docs = [];
-    for (let i = file * perFile; i < Math.min(ingresses, (file + 1) * perFile); i++) {
+    for (let i = file * PER_FILE; i < Math.min(ingresses, (file + 1) * PER_FILE); i++) {
       if (i === benchIndex) {
         docs.push(
           service(namespace, "nginx-backend"),
@@ -151,9 +175,14 @@ export function writeTable(dir, ingresses, backendPort) {
           ingress(namespace, "bench", {
             className: true,
             rules: [{ host: BENCH_HOST, paths: [{ path: "/", type: "Prefix", service: "nginx-backend" }] }],
+            tls: tls ? { host: BENCH_HOST, secretName: BENCH_TLS_SECRET } : undefined,
           }),
         );
         objects += 3;
+        if (tls) {
+          docs.push(tlsSecret(namespace, BENCH_TLS_SECRET, tls));
+          objects += 1;
+        }
         continue;
       }
       const g = generated(i);

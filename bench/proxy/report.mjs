@@ -103,6 +103,81 @@ function bodyTable(result, bodyKey) {
   return lines.join("\n");
 }
 
+/** The HTTPS rows: rennet and nginx per row, the same columns as the plain tables. */
+function tlsTable(result) {
+  const lines = [
+    "| row | target | median | min–max | × nginx | p50 | p99 (min–max) | errors | proxy CPU | proxy CPU per request | load core busy | proxy RSS peak | background CPU (max) |",
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+  ];
+  for (const sc of result.tls.rows) {
+    const rows = result.summary[sc.key] ?? {};
+    for (const target of result.targets) {
+      const row = rows[target.key];
+      if (row === undefined) continue;
+      lines.push(
+        `| ${TLS_SHORT[sc.key] ?? sc.key} | ${target.label} | ${int(row.requestsPerSecond.median)} ${sc.unit} | ${int(row.requestsPerSecond.min)}–${int(row.requestsPerSecond.max)} | ${times(row.ratioToNginx)} | ${ms(row.p50Ms.median)} | ${ms(row.p99Ms.median)} (${ms(row.p99Ms.min)}–${ms(row.p99Ms.max)}) | ${int(row.errors)} | ${pct(row.proxyCpuPercent)} | ${perRequest(row.proxyCpuPercent, row.requestsPerSecond.median)} | ${pct(row.loadCoreBusyPercent)} | ${mib(row.peakRssMiB)} | ${pct(row.backgroundCpuPercent.max)} |`,
+      );
+    }
+  }
+  return lines.join("\n");
+}
+
+/** CPU time of the proxy per request (µs), from its CPU % and the requests per second. */
+const perRequest = (cpuPercent, rps) =>
+  cpuPercent === null || cpuPercent === undefined || !rps ? "—" : `${Math.round((cpuPercent / 100 / rps) * 1e6)} µs`;
+
+const TLS_SHORT = {
+  https: "HTTPS/1.1 keep-alive",
+  "https-new": "new connection + full handshake per request",
+  h2: "HTTP/2 keep-alive",
+};
+
+/** rennet ÷ nginx per HTTPS row (with the proxies' CPU). */
+function tlsRatioTable(result) {
+  const lines = [
+    "| HTTPS row (64-byte body) | rennet | nginx | rennet ÷ nginx | CPU rennet / nginx |",
+    "| --- | ---: | ---: | ---: | ---: |",
+  ];
+  for (const sc of result.tls.rows) {
+    const rows = result.summary[sc.key] ?? {};
+    const a = rows.rennet;
+    const b = rows.nginx;
+    lines.push(
+      `| ${TLS_SHORT[sc.key] ?? sc.key} (${sc.unit}) | ${int(a?.requestsPerSecond.median)} | ${int(b?.requestsPerSecond.median)} | ${times(a && b ? a.requestsPerSecond.median / b.requestsPerSecond.median : null)} | ${pct(a?.proxyCpuPercent)} / ${pct(b?.proxyCpuPercent)} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+/** What each TLS proxy negotiated: from the check (Node client) and from the load tools. */
+function negotiatedLines(result) {
+  const out = [];
+  for (const target of result.targets) {
+    const n = result.tls.negotiated?.[target.key];
+    if (n === undefined) continue;
+    const parts = [];
+    if (n.check) parts.push(`check (node:tls): ${n.check.protocol} ${n.check.cipher}`);
+    for (const sc of result.tls.rows) {
+      const m = n[sc.key];
+      if (m) parts.push(`${sc.tool}: ${[m.protocol, m.cipher, m.group, m.alpn].filter((x) => x).join(" ")}`);
+    }
+    out.push(`- ${target.label}: ${parts.join("; ")}.`);
+  }
+  return out;
+}
+
+export const TLS_NOTE = [
+  "Method. The certificate is made with openssl at bench time in the bench's temp directory (never committed): a bench CA and a leaf for the bench host, both RSA 2048 — cert-manager's default key — the leaf's key in PKCS#1 as cert-manager writes it. rennet reads it from a kubernetes.io/tls Secret named by the bench Ingress's spec.tls (hosts: the bench host), which is also its --default-certificate; nginx reads the same PEM files. Both allow TLS 1.2 and 1.3 (nginx 1.22 needs ssl_protocols for 1.3), offer h2 and http/1.1 by ALPN, and resume sessions by tickets only (rennet: Node keeps no server-side session cache; nginx: ssl_session_tickets on and ssl_session_cache none, its defaults). Same pinning as the plain rows: the proxy on CPU 0, the backend (plain HTTP/1.1, the same backend as the plain rows) and the load tool on CPU 1.",
+  "",
+  'Before any load each TLS proxy passed a check over TLS: with SNI the bench host it shows the bench certificate, which verifies against the bench CA for that name; without SNI it shows the same certificate; TLS 1.3 is negotiated; over HTTPS/1.1 and over HTTP/2 the backend saw the client\'s Host, X-Forwarded-For "203.0.113.7, 127.0.0.1" and X-Forwarded-Proto "https", and both bodies came back byte for byte.',
+  "",
+  "- HTTPS/1.1 keep-alive: wrk, 1 thread, 32 keep-alive connections, https URL (wrk sends the SNI 127.0.0.1 and no ALPN, so both proxies answer with their default certificate — the bench certificate — over HTTP/1.1). Its handshakes are a handful per window; the row measures TLS record encryption and the proxying.",
+  "- New connection + full handshake per request: newconn (bench/proxy/newconn.c, compiled against the system OpenSSL at bench time), 32 concurrent slots, each opening a TCP connection, completing a full TLS handshake (SNI the bench host, ALPN http/1.1), sending one GET with Connection: close, reading the response and closing, then starting over. No session is ever resumed (fresh SSL per connection, client session cache off, no ticket kept; the bench refuses a window in which a single handshake resumed). The figure is completed connections per second = full handshakes per second (TLS 1.3 with an X25519 key exchange and an RSA 2048 signature by the server, each plus one proxied request); p50/p99 from connect() to the last byte of the response. wrk with Connection: close is not used because wrk resumes: it keeps the session on the connection object it reuses, so with nginx all but the first handshake of each of its connections were resumptions; h2load resumes likewise when it reconnects.",
+  "- HTTP/2 keep-alive: h2load (nghttp2), 1 thread, 32 connections with 1 stream each (32 requests in flight, as in the HTTP/1.1 rows), SNI and :authority the bench host, TLS 1.3 cipher suites offered in OpenSSL's default order as wrk and newconn do; p50/p99 from its per-request log.",
+  "",
+  "Columns as in the plain tables; proxy CPU per request is the proxy's CPU time divided by what it served (for the new-connection row: the cost of one connection with its handshake and request), comparable between the two even where the load core, not the proxy, limits the rate.",
+].join("\n");
+
 function goalsTable(goals) {
   const lines = ["| goal | measured | target | met |", "| --- | ---: | ---: | :---: |"];
   for (const g of goals) {
@@ -176,6 +251,22 @@ export function markdownReport(result) {
     "errors: wrk's non-2xx/3xx responses plus socket errors (connect, read, write, timeout), summed over the repetitions. proxy CPU: utime+stime of the proxy's process tree over the measured window, as a % of one core. load core busy: CPU 1 over the same window. proxy RSS peak: VmRSS of the proxy's process tree, sampled every 100 ms. background CPU: CPU time used during the window by processes other than the proxy, the backend, wrk and the bench itself (% of one core; the highest repetition) — anything above a few % means other work on the machine disturbed that row. A window with more than 10% is measured again (a budget of one retry per three windows); what stays above 10% is left in the table, visible in this column.",
     ...quietness(result),
     "",
+    ...(result.tls
+      ? [
+          "## HTTPS: rennet and nginx terminating TLS with the same certificate",
+          "",
+          tlsRatioTable(result),
+          "",
+          tlsTable(result),
+          "",
+          `Certificate: ${result.tls.certificate}. Negotiated:`,
+          "",
+          ...negotiatedLines(result),
+          "",
+          TLS_NOTE,
+          "",
+        ]
+      : []),
     "## rennet against its goals",
     "",
     goalsTable(result.goals),
@@ -186,17 +277,17 @@ export function markdownReport(result) {
     "",
     "Each row is a rennet process of its own, reading the generated manifests from YAML files (objects: the IngressClass, the Ingresses, their Services and EndpointSlices of three endpoints each); RSS idle is read 1 s after it logs that it serves. The 1k row is the process of the table above (under-load figures from its runs); the 10k row is a second process under the same 64-byte load.",
     "",
-    "## Pending",
-    "",
-    ...result.pending.map((p) => `- ${p}`),
-    "",
+    ...(result.pending.length > 0 ? ["## Pending", "", ...result.pending.map((p) => `- ${p}`), ""] : []),
     "## Targets and versions",
     "",
     "| target | configuration | version |",
     "| --- | --- | --- |",
     ...result.targets.map((t) => `| ${t.label} | ${t.notes} | ${t.version} |`),
+    ...(result.tls
+      ? result.targets.filter((t) => t.tls).map((t) => `| ${t.label} (HTTPS) | ${t.tlsNotes} | ${t.version} |`)
+      : []),
     "",
-    `Backend: ${result.versions.nginx}, 1 worker, static files, no access log. Load: ${result.versions.wrk}.`,
+    `Backend: ${result.versions.nginx}, 1 worker, static files, no access log. Load: ${result.versions.wrk}${result.versions.h2load ? `; ${result.versions.h2load}; newconn built against ${result.versions.openssl}` : ""}.`,
     "",
   );
   return parts.join("\n");
@@ -221,6 +312,14 @@ export function readmeSection(result, reportPath) {
       `| ${target.label} | ${int(a.requestsPerSecond.median)} | ${times(a.ratioToNginx)} | ${ms(a.p99Ms.median)} | ${int(b.requestsPerSecond.median)} | ${times(b.ratioToNginx)} | ${ms(b.p99Ms.median)} | ${pct(a.proxyCpuPercent)} |`,
     );
   }
+  if (result.tls) {
+    lines.push(
+      "",
+      "HTTPS, rennet and nginx terminating TLS with the same RSA 2048 certificate (TLS 1.3; new connections: a full handshake each, no resumption; details in the full report):",
+      "",
+      tlsRatioTable(result),
+    );
+  }
   const met = result.goals.filter((g) => g.met === true).length;
   lines.push(
     "",
@@ -228,7 +327,7 @@ export function readmeSection(result, reportPath) {
     "",
     `rennet RSS: ${result.memory.map((m) => `${m.label}: ${mib(m.idleRssMiB)} idle, ${mib(m.loadPeakRssMiB)} under load`).join("; ")}.`,
     "",
-    `Pending: ${result.pending.join(" ")}`,
+    ...(result.pending.length > 0 ? [`Pending: ${result.pending.join(" ")}`] : []),
     ...quietness(result).map((line) =>
       line.replace(/ the rows with .*$/, " see the background column of the full report."),
     ),

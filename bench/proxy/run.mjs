@@ -1,9 +1,13 @@
 /**
  * `npm run bench:proxy`: rennet against no proxy, nginx, HAProxy,
- * node-http-proxy and fastify + @fastify/reply-from, on loopback.
+ * node-http-proxy and fastify + @fastify/reply-from, on loopback; and, for
+ * rennet and nginx, HTTPS (TLS termination with the same certificate): on
+ * keep-alive connections, with a new connection and full handshake per
+ * request, and HTTP/2.
  *
  *   node bench/proxy/run.mjs [--quick] [--warmup S] [--duration S] [--reps N]
- *                            [--only rennet,fastify] [--profile] [--keep-tmp]
+ *                            [--only rennet,fastify] [--rows plain|tls|64B,https,…]
+ *                            [--profile] [--keep-tmp]
  *
  * Full (default: warm-up 2 s, 5 s measured, 3 repetitions) writes
  * bench/results/proxy-latest.{md,json} and the README section. --quick
@@ -15,6 +19,7 @@
  * table: a missing tool, a target that does not start or fails its
  * correctness check, or a target that dies mid-run stops everything.
  */
+import { spawnSync } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, release, tmpdir, totalmem } from "node:os";
 import { dirname, join, relative } from "node:path";
@@ -49,6 +54,7 @@ import {
 } from "./report.mjs";
 import { TARGETS } from "./targets/index.mjs";
 import { startRennet } from "./targets/rennet.mjs";
+import { buildNewconn, checkTls, makeCertificate, runH2load, runNewconn } from "./tls.mjs";
 import { runWrk } from "./wrk.mjs";
 
 const benchDir = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -59,9 +65,40 @@ const CONNECTIONS = 32;
 /** Whatever happens, the bench stops after this long. */
 const HARD_LIMIT_MS = 14 * 60_000;
 
-const PENDING = [
-  "Requests per second with one and two rennet workers: pending — rennet has no workers flag yet.",
-  "HTTPS (TLS termination, HTTP/1.1 and HTTP/2): pending.",
+const PENDING = ["Requests per second with one and two rennet workers: pending — rennet has no workers flag yet."];
+
+/**
+ * The rows of the table. The plain ones for every target; the TLS ones for
+ * the targets that terminate TLS (rennet and nginx, target.tls), on their
+ * HTTPS port. `tool` is the load generator (see tls.mjs for why the
+ * new-handshake row is not wrk).
+ */
+const SCENARIOS = [
+  ...BODIES.map((body) => ({ key: body.key, label: body.label, body, tls: false, tool: "wrk" })),
+  {
+    key: "https",
+    label: "HTTPS/1.1 on keep-alive connections, 64-byte body",
+    body: BODIES[0],
+    tls: true,
+    tool: "wrk",
+    unit: "req/s",
+  },
+  {
+    key: "https-new",
+    label: "HTTPS/1.1, a new connection with a full TLS handshake per request, 64-byte body",
+    body: BODIES[0],
+    tls: true,
+    tool: "newconn",
+    unit: "handshakes/s",
+  },
+  {
+    key: "h2",
+    label: "HTTP/2 over TLS on keep-alive connections, 64-byte body",
+    body: BODIES[0],
+    tls: true,
+    tool: "h2load",
+    unit: "req/s",
+  },
 ];
 
 function options() {
@@ -72,6 +109,7 @@ function options() {
       duration: { type: "string" },
       reps: { type: "string" },
       only: { type: "string" },
+      rows: { type: "string" },
       profile: { type: "boolean", default: false },
       "keep-tmp": { type: "boolean", default: false },
     },
@@ -96,13 +134,24 @@ function options() {
   const unknown = only?.filter((key) => !TARGETS.some((t) => t.key === key)) ?? [];
   if (unknown.length > 0)
     throw new Error(`--only: unknown target ${unknown.join(", ")} (${TARGETS.map((t) => t.key)})`);
+  let scenarios = SCENARIOS;
+  if (values.rows !== undefined) {
+    const wanted = values.rows.split(",").filter((s) => s !== "");
+    const bad = wanted.filter((w) => w !== "plain" && w !== "tls" && !SCENARIOS.some((sc) => sc.key === w));
+    if (bad.length > 0 || wanted.length === 0)
+      throw new Error(`--rows: unknown row ${bad.join(", ")} (plain, tls, ${SCENARIOS.map((sc) => sc.key)})`);
+    scenarios = SCENARIOS.filter(
+      (sc) => wanted.includes(sc.key) || (sc.tls ? wanted.includes("tls") : wanted.includes("plain")),
+    );
+  }
   const defaults =
     !values.quick && values.warmup === undefined && values.duration === undefined && values.reps === undefined;
   return {
     settings,
     mode: values.quick ? "quick" : defaults ? "full" : "custom",
     only,
-    official: defaults && only === undefined,
+    scenarios,
+    official: defaults && only === undefined && values.rows === undefined,
     profile: values.profile,
     keepTmp: values["keep-tmp"],
   };
@@ -150,20 +199,49 @@ function wrkVersion() {
   return deb ? `wrk ${deb} (Debian)` : "wrk";
 }
 
-/** One wrk window against a started target, with the proxy's CPU and memory alongside. */
-async function measure(ctx, started, body, seconds) {
+/** h2load's and OpenSSL's versions (newconn is built against the system OpenSSL). */
+function tlsToolVersions(tools) {
+  const h2 = spawnSync(tools.h2load, ["--version"], { encoding: "utf8" }).stdout?.trim() ?? "h2load";
+  const ssl = spawnSync(tools.openssl, ["version"], { encoding: "utf8" }).stdout?.trim() ?? "openssl";
+  const deb = debianVersion("nghttp2-client");
+  return { h2load: `${h2}${deb ? ` (Debian ${deb})` : ""}`, openssl: ssl };
+}
+
+/**
+ * One load window of `scenario` against a started target, with its tool:
+ * wrk (plain or https), newconn (new connection + full handshake per request)
+ * or h2load (HTTP/2). `onSpawn` gets the tool's pid; `measured` asks h2load
+ * for its per-request log (latency percentiles).
+ */
+function runLoad(ctx, started, scenario, seconds, { onSpawn, measured = false } = {}) {
+  const common = {
+    port: scenario.tls ? started.httpsPort : started.port,
+    path: scenario.body.path,
+    host: BENCH_HOST,
+    seconds,
+    connections: CONNECTIONS,
+    cpu: LOAD_CPU,
+    onSpawn,
+  };
+  switch (scenario.tool) {
+    case "newconn":
+      return runNewconn({ ...common, bin: ctx.newconn });
+    case "h2load":
+      return runH2load({
+        ...common,
+        h2load: ctx.tools.h2load,
+        logFile: measured ? join(ctx.tmp, "h2load-requests.log") : undefined,
+      });
+    default:
+      return runWrk({ ...common, scheme: scenario.tls ? "https" : "http" });
+  }
+}
+
+/** One measured window against a started target, with the proxy's CPU and memory alongside. */
+async function measure(ctx, started, scenario, seconds) {
   const m = await measureWhile(
     started.pid,
-    (track) =>
-      runWrk({
-        port: started.port,
-        path: body.path,
-        host: BENCH_HOST,
-        seconds,
-        connections: CONNECTIONS,
-        cpu: LOAD_CPU,
-        onSpawn: track,
-      }),
+    (track) => runLoad(ctx, started, scenario, seconds, { onSpawn: track, measured: true }),
     { known: [ctx.backend.child.pid] },
   );
   if (started.entry?.exited) {
@@ -183,38 +261,45 @@ async function measure(ctx, started, body, seconds) {
   };
 }
 
-async function warmAndMeasure(ctx, started, body, settings) {
-  if (settings.warmupSeconds > 0) {
-    await runWrk({
-      port: started.port,
-      path: body.path,
-      host: BENCH_HOST,
-      seconds: settings.warmupSeconds,
-      connections: CONNECTIONS,
-      cpu: LOAD_CPU,
-    });
-  }
-  return measure(ctx, started, body, settings.durationSeconds);
+async function warmAndMeasure(ctx, started, scenario, settings) {
+  if (settings.warmupSeconds > 0) await runLoad(ctx, started, scenario, settings.warmupSeconds);
+  return measure(ctx, started, scenario, settings.durationSeconds);
 }
 
 const rssMiB = (pid) => rssKiB(processTree(pid)) / 1024;
 
+const bodiesAndHost = () => ({ host: BENCH_HOST, bodies: Object.fromEntries(BODIES.map((b) => [b.path, b.bytes])) });
+
 async function checked(target, started) {
-  const bodies = Object.fromEntries(BODIES.map((b) => [b.path, b.bytes]));
-  return checkTarget(target.label, started.port, { host: BENCH_HOST, bodies, proxied: target.proxied });
+  return checkTarget(target.label, started.port, { ...bodiesAndHost(), proxied: target.proxied });
 }
 
-/** The table: every target, both bodies, repetitions interleaved round-robin. */
+/** The scenarios a target is measured in: the plain ones always, the TLS ones if it terminates TLS. */
+const scenariosOf = (opts, target) => opts.scenarios.filter((sc) => !sc.tls || target.tls === true);
+
+/** The table: every target, every row it has, repetitions interleaved round-robin. */
 async function benchmark(ctx, opts) {
   const { settings } = opts;
-  const targets = TARGETS.filter((t) => opts.only === undefined || ["direct", "nginx", ...opts.only].includes(t.key));
+  const targets = TARGETS.filter(
+    (t) =>
+      (opts.only === undefined || ["direct", "nginx", ...opts.only].includes(t.key)) && scenariosOf(opts, t).length > 0,
+  );
   const started = new Map();
   const memory = [];
+  const negotiated = {};
+  const versions = {};
   for (const target of targets) {
     say(`bench: starting ${target.label}`);
     const s = await target.start(ctx);
     started.set(target.key, s);
+    // Read now, not after the load: what was started, and a failure before any measurement.
+    versions[target.key] = target.version(ctx);
     await checked(target, s);
+    if (ctx.tls !== undefined && target.tls) {
+      negotiated[target.key] = {
+        check: await checkTls(target.label, s.httpsPort, { ...bodiesAndHost(), tls: ctx.tls }),
+      };
+    }
     if (target.key === "rennet") {
       await sleep(1000);
       memory.push({
@@ -227,42 +312,53 @@ async function benchmark(ctx, opts) {
     }
   }
   const runs = [];
-  const total = settings.repetitions * targets.length * BODIES.length;
+  const total = settings.repetitions * targets.reduce((n, t) => n + scenariosOf(opts, t).length, 0);
+  const perWindowMs = (settings.warmupSeconds + settings.durationSeconds) * 1000;
   const retries = { left: Math.ceil(total / 3) };
   let done = 0;
   for (let rep = 0; rep < settings.repetitions; rep++) {
     const order = targets.map((_, i) => targets[(i + rep) % targets.length]);
     for (const target of order) {
-      for (const body of BODIES) {
-        let run = await warmAndMeasure(ctx, started.get(target.key), body, settings);
+      for (const scenario of scenariosOf(opts, target)) {
+        let run = await warmAndMeasure(ctx, started.get(target.key), scenario, settings);
         let attempts = 1;
-        // Another process took CPU during the window: measure it again, within a budget.
-        while (run.backgroundCpuPercent > DISTURBED_PERCENT && retries.left > 0) {
+        // Another process took CPU during the window: measure it again, within a budget
+        // that leaves time for the remaining windows (and the 10k run) before the hard limit.
+        const timeForRetry = () =>
+          Date.now() + (total - done + 1 + settings.repetitions + 2) * perWindowMs + 30_000 < ctx.deadline;
+        while (run.backgroundCpuPercent > DISTURBED_PERCENT && retries.left > 0 && timeForRetry()) {
           retries.left--;
           attempts++;
           say(
-            `bench: ${target.label} ${body.key} disturbed (background ${Math.round(run.backgroundCpuPercent)}%), again`,
+            `bench: ${target.label} ${scenario.key} disturbed (background ${Math.round(run.backgroundCpuPercent)}%), again`,
           );
           await waitForQuiet(10_000);
-          run = await warmAndMeasure(ctx, started.get(target.key), body, settings);
+          run = await warmAndMeasure(ctx, started.get(target.key), scenario, settings);
         }
-        runs.push({ rep: rep + 1, target: target.key, body: body.key, attempts, ...run });
+        runs.push({ rep: rep + 1, target: target.key, body: scenario.key, attempts, ...run });
+        if (run.negotiated && negotiated[target.key] && negotiated[target.key][scenario.key] === undefined) {
+          negotiated[target.key][scenario.key] = run.negotiated;
+        }
         done++;
         say(
-          `bench: [${done}/${total}] rep ${rep + 1} ${target.label} ${body.key}: ${Math.round(run.requestsPerSecond)} req/s, p99 ${run.latencyMs.p99.toFixed(3)} ms, errors ${run.errors}, proxy CPU ${run.cpuPercent === null ? "—" : `${Math.round(run.cpuPercent)}%`}, load core ${Math.round(run.loadCoreBusyPercent)}%, background ${Math.round(run.backgroundCpuPercent)}%`,
+          `bench: [${done}/${total}] rep ${rep + 1} ${target.label} ${scenario.key}: ${Math.round(run.requestsPerSecond)} ${scenario.unit ?? "req/s"}, p99 ${run.latencyMs.p99?.toFixed(3) ?? "—"} ms, errors ${run.errors}, proxy CPU ${run.cpuPercent === null ? "—" : `${Math.round(run.cpuPercent)}%`}, load core ${Math.round(run.loadCoreBusyPercent)}%, background ${Math.round(run.backgroundCpuPercent)}%`,
         );
       }
     }
   }
-  const versions = {};
-  const targetInfo = targets.map((t) => {
-    const version = t.version(ctx);
-    versions[t.key] = version;
-    return { key: t.key, label: t.label, notes: t.notes, version };
-  });
+  const targetInfo = targets.map((t) => ({
+    key: t.key,
+    label: t.label,
+    notes: t.notes,
+    tls: t.tls === true,
+    tlsNotes: t.tlsNotes,
+    version: versions[t.key],
+  }));
+  const plainKeys = new Set(SCENARIOS.filter((sc) => !sc.tls).map((sc) => sc.key));
   const rennetRuns = runs.filter((r) => r.target === "rennet" && r.body === "64B");
   if (memory[0] !== undefined && rennetRuns.length > 0) {
-    memory[0].loadPeakRssMiB = Math.max(...runs.filter((r) => r.target === "rennet").map((r) => r.peakRssKiB)) / 1024;
+    memory[0].loadPeakRssMiB =
+      Math.max(...runs.filter((r) => r.target === "rennet" && plainKeys.has(r.body)).map((r) => r.peakRssKiB)) / 1024;
     memory[0].requestsPerSecond = medianOf(rennetRuns.map((r) => r.requestsPerSecond));
     memory[0].p99Ms = medianOf(rennetRuns.map((r) => r.latencyMs.p99));
   }
@@ -270,7 +366,7 @@ async function benchmark(ctx, opts) {
     if (s.entry !== undefined) await stopChild(s.entry);
     started.delete(key);
   }
-  return { targets: targetInfo, runs, memory, versions };
+  return { targets: targetInfo, runs, memory, versions, negotiated };
 }
 
 function medianOf(values) {
@@ -305,7 +401,7 @@ async function tenThousand(ctx, settings) {
     await checked({ label: "rennet (10k Ingresses)", proxied: true }, s);
     await sleep(1000);
     const idle = rssMiB(s.pid);
-    const body = BODIES[0];
+    const body = SCENARIOS[0]; // plain, 64 bytes
     const runs = [];
     for (let rep = 0; rep < settings.repetitions; rep++) {
       let run = await warmAndMeasure(ctx, s, body, settings);
@@ -350,11 +446,11 @@ async function profile(ctx, settings) {
   let run;
   try {
     await checked({ label: "rennet (cpu-prof)", proxied: true }, s);
-    const body = BODIES[0];
+    const body = SCENARIOS[0]; // plain, 64 bytes
     if (settings.warmupSeconds > 0) {
       await runWrk({
         port: s.port,
-        path: body.path,
+        path: body.body.path,
         host: BENCH_HOST,
         seconds: settings.warmupSeconds,
         connections: CONNECTIONS,
@@ -403,6 +499,7 @@ async function main() {
   let tmp;
   // Interrupted: the children are killed by the handler, the temp dir goes too.
   installSignalHandlers(() => tmp !== undefined && rmSync(tmp, { recursive: true, force: true }));
+  const deadline = Date.now() + HARD_LIMIT_MS;
   const hardLimit = setTimeout(() => {
     say(`bench: exceeded ${HARD_LIMIT_MS / 60_000} min, stopping everything`);
     process.exit(1); // the exit handler kills every child
@@ -414,7 +511,17 @@ async function main() {
   ensureBenchPackages(benchDir);
   ensureRennetBuilt(root);
   tmp = mkdtempSync(join(tmpdir(), "rennet-bench-proxy-"));
-  const ctx = { tools, tmp, logDir: tmp, root, benchDir, node: process.execPath, proxyCpu: PROXY_CPU, backendPort: 0 };
+  const ctx = {
+    tools,
+    tmp,
+    logDir: tmp,
+    root,
+    benchDir,
+    node: process.execPath,
+    proxyCpu: PROXY_CPU,
+    backendPort: 0,
+    deadline,
+  };
   let ok = false;
   try {
     const busyBefore = await waitForQuiet(opts.mode === "quick" ? 10_000 : 60_000);
@@ -431,15 +538,26 @@ async function main() {
       return;
     }
 
+    const selected = TARGETS.filter(
+      (t) => opts.only === undefined || ["direct", "nginx", ...opts.only].includes(t.key),
+    );
+    const withTls = opts.scenarios.some((sc) => sc.tls) && selected.some((t) => t.tls);
+    if (withTls) {
+      // One certificate for both TLS proxies, made now in the temp dir; never kept.
+      ctx.tls = makeCertificate(join(tmp, "tls"), BENCH_HOST, tools.openssl);
+      say(`bench: certificate for HTTPS: ${ctx.tls.description}`);
+      if (opts.scenarios.some((sc) => sc.tool === "newconn")) ctx.newconn = buildNewconn(tmp, tools.cc);
+    }
+    const withRennet = selected.some((t) => t.key === "rennet") && opts.scenarios.some((sc) => sc.key === "64B");
+
     const perWindow = opts.settings.warmupSeconds + opts.settings.durationSeconds;
-    const count = (opts.only ? opts.only.length + 2 : TARGETS.length) * BODIES.length + 1;
+    const count = selected.reduce((n, t) => n + scenariosOf(opts, t).length, 0) + (withRennet ? 1 : 0);
     say(`bench: about ${Math.ceil((count * perWindow * opts.settings.repetitions) / 60)} min of load to run`);
 
     const table = await benchmark(ctx, opts);
-    const withRennet = opts.only === undefined || opts.only.includes("rennet");
     const extraMemory = withRennet ? [await baseline(ctx), await tenThousand(ctx, opts.settings)] : [];
 
-    const summary = summarize(table.runs, table.targets, BODIES);
+    const summary = summarize(table.runs, table.targets, opts.scenarios);
     const result = {
       date: new Date().toISOString(),
       mode: opts.mode,
@@ -450,10 +568,22 @@ async function main() {
         nginx: `${nginxVersion(tools.nginx)} (Debian ${debianVersion("nginx") ?? "?"})`,
         haproxy: table.versions.haproxy,
         wrk: wrkVersion(),
+        ...(withTls ? tlsToolVersions(tools) : {}),
         ...Object.fromEntries(Object.entries(table.versions).filter(([k]) => !["direct", "haproxy"].includes(k))),
       },
       host: BENCH_HOST,
-      bodies: BODIES.map(({ key, label, path, bytes }) => ({ key, label, path, bytes: bytes.length })),
+      bodies: BODIES.filter((b) => opts.scenarios.some((sc) => sc.key === b.key)).map(
+        ({ key, label, path, bytes }) => ({ key, label, path, bytes: bytes.length }),
+      ),
+      tls: withTls
+        ? {
+            certificate: ctx.tls.description,
+            rows: opts.scenarios
+              .filter((sc) => sc.tls)
+              .map(({ key, label, tool, unit, body }) => ({ key, label, tool, unit, path: body.path })),
+            negotiated: table.negotiated,
+          }
+        : null,
       targets: table.targets,
       summary,
       goals: evaluateGoals(summary),

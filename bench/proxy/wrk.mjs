@@ -1,5 +1,6 @@
 // Runs wrk (one thread, keep-alive connections, --latency) pinned to the load
-// core and parses its report: requests/s, latency percentiles, errors.
+// core and parses its report: requests/s, latency percentiles, errors. Also
+// runPinned, which the other load tools (tls.mjs) use.
 import { spawn } from "node:child_process";
 
 const UNIT_MS = { us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -43,10 +44,10 @@ export function parseWrk(output) {
 }
 
 /**
- * Runs wrk against http://127.0.0.1:port/path with the given Host header.
- * Killed (and rejected) if it outlives its duration by 15 s.
+ * Runs wrk against http://127.0.0.1:port/path (https:// with `scheme`) with
+ * the given Host header. Killed (and rejected) if it outlives its duration by 15 s.
  */
-export function runWrk({ port, path, host, seconds, connections = 32, cpu, wrk = "wrk", onSpawn }) {
+export function runWrk({ port, path, host, seconds, connections = 32, cpu, wrk = "wrk", onSpawn, scheme = "http" }) {
   const args = [
     "-t1",
     `-c${connections}`,
@@ -56,9 +57,20 @@ export function runWrk({ port, path, host, seconds, connections = 32, cpu, wrk =
     "--latency",
     "-H",
     `Host: ${host}`,
-    `http://127.0.0.1:${port}${path}`,
+    `${scheme}://127.0.0.1:${port}${path}`,
   ];
-  const argv = cpu === null || cpu === undefined ? [wrk, ...args] : ["taskset", "-c", String(cpu), wrk, ...args];
+  return runPinned({ cmd: wrk, args, cpu, seconds, onSpawn, name: "wrk" }).then((out) => ({
+    ...parseWrk(out),
+    raw: out,
+  }));
+}
+
+/**
+ * Runs `cmd args` pinned to `cpu` (taskset), resolves to its stdout. Killed
+ * (and rejected) if it outlives `seconds` by 15 s; rejected on a non-zero exit.
+ */
+export function runPinned({ cmd, args, cpu, seconds, onSpawn, name = cmd }) {
+  const argv = cpu === null || cpu === undefined ? [cmd, ...args] : ["taskset", "-c", String(cpu), cmd, ...args];
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
     if (child.pid !== undefined) onSpawn?.(child.pid);
@@ -82,14 +94,10 @@ export function runWrk({ port, path, host, seconds, connections = 32, cpu, wrk =
       clearTimeout(timer);
       process.off("exit", stopOnExit);
       if (code !== 0) {
-        reject(new Error(`wrk exited with ${signal ?? code}: ${err.trim() || out.trim()}`));
+        reject(new Error(`${name} exited with ${signal ?? code}: ${err.trim() || out.trim()}`));
         return;
       }
-      try {
-        resolve({ ...parseWrk(out), raw: out });
-      } catch (error) {
-        reject(error);
-      }
+      resolve(out);
     });
   });
 }

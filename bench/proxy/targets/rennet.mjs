@@ -3,19 +3,24 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { writeTable } from "../manifests.mjs";
+import { BENCH_TLS_SECRET, benchNamespace, writeTable } from "../manifests.mjs";
 import { freePort, logTail, startChild } from "../procs.mjs";
 
 /**
  * Starts rennet with a table of `ingresses` Ingresses; `nodeArgs` go to node
- * (e.g. --cpu-prof). Resolves once it serves, with the time that took.
+ * (e.g. --cpu-prof). With `tls` (the bench certificate, see tls.mjs) the bench
+ * Ingress gets spec.tls and a kubernetes.io/tls Secret for the bench host,
+ * which is also the --default-certificate (what clients without SNI, or with
+ * an IP address as SNI like wrk, get). Resolves once it serves, with the time
+ * that took.
  */
 export async function startRennet(
   ctx,
-  { ingresses, name = `rennet-${ingresses}`, nodeArgs = [], timeoutMs = 180_000 },
+  { ingresses, name = `rennet-${ingresses}`, nodeArgs = [], timeoutMs = 180_000, tls },
 ) {
-  const dir = join(ctx.tmp, `manifests-${ingresses}`);
-  const objects = writeTable(dir, ingresses, ctx.backendPort);
+  const dir = join(ctx.tmp, `manifests-${ingresses}${tls ? "-tls" : ""}`);
+  const objects = writeTable(dir, ingresses, ctx.backendPort, { tls });
+  const tlsArgs = tls ? ["--default-certificate", `${benchNamespace(ingresses)}/${BENCH_TLS_SECRET}`] : [];
   const [port, httpsPort, adminPort] = [await freePort(), await freePort(), await freePort()];
   let serving;
   let applied = null;
@@ -44,6 +49,7 @@ export async function startRennet(
       "off",
       "--grace-period",
       "2s",
+      ...tlsArgs,
     ],
     {
       cpu: ctx.proxyCpu,
@@ -75,6 +81,7 @@ export async function startRennet(
   }
   return {
     port,
+    httpsPort,
     adminPort,
     pid: entry.child.pid,
     entry,
@@ -88,15 +95,23 @@ export default {
   key: "rennet",
   label: "rennet",
   proxied: true,
+  tls: true,
   notes: "standalone, 1k Ingresses loaded, access log off",
+  tlsNotes:
+    "HTTPS listener of the same process: the bench host's certificate from a kubernetes.io/tls Secret named by the bench Ingress's spec.tls, also the --default-certificate; TLS 1.2–1.3, session tickets (no session-ID cache)",
   async start(ctx) {
-    return startRennet(ctx, { ingresses: 1000 });
+    return startRennet(ctx, { ingresses: 1000, tls: ctx.tls });
   },
   version(ctx) {
     const pkg = JSON.parse(readFileSync(join(ctx.root, "packages/node-edge/package.json"), "utf8"));
-    const undici = JSON.parse(
-      readFileSync(join(ctx.root, "packages/node-edge/node_modules/undici/package.json"), "utf8"),
-    );
+    // undici: only while node-edge depends on it (its upstream client until the hot-path rewrite).
+    let undici = "";
+    try {
+      const manifest = readFileSync(join(ctx.root, "packages/node-edge/node_modules/undici/package.json"), "utf8");
+      undici = `, undici ${JSON.parse(manifest).version}`;
+    } catch {
+      // not a dependency (any more)
+    }
     let commit = "unknown";
     try {
       commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ctx.root, encoding: "utf8" }).trim();
@@ -108,6 +123,6 @@ export default {
     } catch {
       // not a git checkout
     }
-    return `${pkg.version} (${commit}), undici ${undici.version}`;
+    return `${pkg.version} (${commit})${undici}`;
   },
 };
