@@ -99,6 +99,8 @@ export function createEdgeTlsServer(
   const server = createSecureServer(
     {
       allowHTTP1: true,
+      // Node sets TCP_NODELAY for HTTP/2 sessions only; HTTP/1.1 over TLS wants it as much.
+      noDelay: true,
       cert,
       key,
       SNICallback: certificates.SNICallback,
