@@ -202,6 +202,22 @@ function memoryTable(memory) {
   return lines.join("\n");
 }
 
+function workersTable(workers) {
+  const lines = [
+    "| rennet | req/s (median) | rennet CPU | req/s per core of rennet CPU | p99 | errors |",
+    "| --- | ---: | ---: | ---: | ---: | ---: |",
+  ];
+  for (const w of workers) {
+    lines.push(
+      `| --workers ${w.workers} | ${int(w.requestsPerSecond)} | ${pct(w.proxyCpuPercent)} | ${int(w.requestsPerCoreSecond)} | ${ms(w.p99Ms)} | ${int(w.errors)} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+const WORKERS_NOTE =
+  "Both rennet processes (1k Ingresses, 64-byte body) may use both cores (taskset 0,1), as two workers need two; this machine has no third core for wrk and the backend, so they share the cores with rennet and req/s is bounded by the machine. The CPU column is the whole process tree (the control plane is idle); req/s per core is req/s divided by it. --workers 1 is the usual single process; --workers 2 is a control-plane process and two workers.";
+
 function settingsLine(result) {
   const s = result.settings;
   return `Loopback only. wrk ${s.threads} thread, ${s.connections} keep-alive connections; warm-up ${s.warmupSeconds} s, then ${s.durationSeconds} s measured, ${s.repetitions} repetition${s.repetitions === 1 ? "" : "s"} interleaved round-robin across the targets (the order rotates each repetition); medians, min–max over the repetitions.`;
@@ -277,6 +293,9 @@ export function markdownReport(result) {
     "",
     "Each row is a rennet process of its own, reading the generated manifests from YAML files (objects: the IngressClass, the Ingresses, their Services and EndpointSlices of three endpoints each); RSS idle is read 1 s after it logs that it serves. The 1k row is the process of the table above (under-load figures from its runs); the 10k row is a second process under the same 64-byte load.",
     "",
+    ...(result.workers
+      ? ["## Scaling with data-plane workers (--workers)", "", workersTable(result.workers), "", WORKERS_NOTE, ""]
+      : []),
     ...(result.pending.length > 0 ? ["## Pending", "", ...result.pending.map((p) => `- ${p}`), ""] : []),
     "## Targets and versions",
     "",
@@ -327,6 +346,12 @@ export function readmeSection(result, reportPath) {
     "",
     `rennet RSS: ${result.memory.map((m) => `${m.label}: ${mib(m.idleRssMiB)} idle, ${mib(m.loadPeakRssMiB)} under load`).join("; ")}.`,
     "",
+    ...(result.workers
+      ? [
+          `Data-plane workers (both cores, shared with the load): ${result.workers.map((w) => `--workers ${w.workers}: ${int(w.requestsPerSecond)} req/s at ${pct(w.proxyCpuPercent)} CPU (${int(w.requestsPerCoreSecond)} req/s per core)`).join("; ")}.`,
+          "",
+        ]
+      : []),
     ...(result.pending.length > 0 ? [`Pending: ${result.pending.join(" ")}`] : []),
     ...quietness(result).map((line) =>
       line.replace(/ the rows with .*$/, " see the background column of the full report."),

@@ -8,7 +8,7 @@ import { freePort, logTail, startChild } from "../procs.mjs";
 
 /**
  * Starts rennet with a table of `ingresses` Ingresses; `nodeArgs` go to node
- * (e.g. --cpu-prof). With `tls` (the bench certificate, see tls.mjs) the bench
+ * (e.g. --cpu-prof), `args` to rennet serve, `cpu` overrides the pinning. With `tls` (the bench certificate, see tls.mjs) the bench
  * Ingress gets spec.tls and a kubernetes.io/tls Secret for the bench host,
  * which is also the --default-certificate (what clients without SNI, or with
  * an IP address as SNI like wrk, get). Resolves once it serves, with the time
@@ -16,7 +16,7 @@ import { freePort, logTail, startChild } from "../procs.mjs";
  */
 export async function startRennet(
   ctx,
-  { ingresses, name = `rennet-${ingresses}`, nodeArgs = [], timeoutMs = 180_000, tls },
+  { ingresses, name = `rennet-${ingresses}`, nodeArgs = [], args = [], cpu, timeoutMs = 180_000, tls },
 ) {
   const dir = join(ctx.tmp, `manifests-${ingresses}${tls ? "-tls" : ""}`);
   const objects = writeTable(dir, ingresses, ctx.backendPort, { tls });
@@ -50,9 +50,10 @@ export async function startRennet(
       "--grace-period",
       "2s",
       ...tlsArgs,
+      ...args,
     ],
     {
-      cpu: ctx.proxyCpu,
+      cpu: cpu ?? ctx.proxyCpu,
       logDir: ctx.logDir,
       cwd: ctx.root,
       onStderr(line) {
