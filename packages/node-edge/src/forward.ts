@@ -100,9 +100,11 @@ export class ResponseForwarder implements UpstreamHandler {
 
   onResponseData(chunk: Buffer): boolean {
     this.#bytes += chunk.length;
-    if (this.#res.write(chunk)) return true;
+    return this.#res.write(chunk);
+  }
+
+  onPaused(): void {
     this.#res.once("drain", this.#resume);
-    return false;
   }
 
   readonly #resume = (): void => {

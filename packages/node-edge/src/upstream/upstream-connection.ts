@@ -22,8 +22,13 @@ export interface UpstreamHandler {
   onRequestStart(controller: UpstreamController): void;
   /** The final response head, end-to-end headers only. */
   onResponseStart(status: number, headers: string[]): void;
-  /** Return false to stop reading until `controller.resume(this)`. */
+  /**
+   * Return false when the client is full: if the response goes on past this
+   * read, reading pauses (onPaused) until `controller.resume(this)`.
+   */
   onResponseData(chunk: Buffer): boolean;
+  /** Reading paused because onResponseData returned false and the response is not over. */
+  onPaused(): void;
   onResponseEnd(): void;
   /** The exchange failed, before or after the response started. */
   onResponseError(error: Error): void;
@@ -85,6 +90,8 @@ export class UpstreamConnection implements ResponseSink, UpstreamController {
   #detachBody: (() => void) | null = null;
   #ended = false;
   #reusable = false;
+  /** The handler said the client is full during the current read. */
+  #full = false;
   /** When the connection last went idle (Date.now), for the pool's idle limit. */
   idleSince = 0;
 
@@ -116,6 +123,7 @@ export class UpstreamConnection implements ResponseSink, UpstreamController {
     this.#handler = handler;
     this.#received = false;
     this.#ended = false;
+    this.#full = false;
     this.#bodySent = request.body === null;
     this.#parser.reset(request.method === "HEAD");
     handler.onRequestStart(this);
@@ -212,6 +220,15 @@ export class UpstreamConnection implements ResponseSink, UpstreamController {
     }
     this.#received = true;
     this.#parse(handler, data);
+    // Pausing only now, and only when the response goes on: a response that ended within this
+    // read (the common case) costs no readStop/readStart pair on the socket.
+    if (this.#full) {
+      this.#full = false;
+      if (this.#handler === handler) {
+        this.#socket.pause();
+        handler.onPaused();
+      }
+    }
     // Whatever this read produced has been handed over: the handler may flush it as one write.
     handler.onReadEnd();
   }
@@ -245,7 +262,7 @@ export class UpstreamConnection implements ResponseSink, UpstreamController {
 
   onBody(chunk: Buffer): void {
     const handler = this.#handler;
-    if (handler !== null && !handler.onResponseData(chunk)) this.#socket.pause();
+    if (handler !== null && !handler.onResponseData(chunk)) this.#full = true;
   }
 
   onEnd(reusable: boolean): void {
