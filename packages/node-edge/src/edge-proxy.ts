@@ -29,17 +29,16 @@ type Route =
   | RouteMatch<string, IngressPolicies>
   | { backend: string; ingress: { namespace: string; name: string }; policies: IngressPolicies | undefined };
 
-export function sendPlain(res: ServerResponse, status: number, body: string, extra?: Record<string, string>): void {
+/** A plain-text answer from rennet itself; `extra` is a flat [name, value, …] list of further headers. */
+export function sendPlain(res: ServerResponse, status: number, body: string, extra?: readonly string[]): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
   const payload = `${body}\n`;
-  res.writeHead(status, {
-    "content-type": "text/plain; charset=utf-8",
-    "content-length": Buffer.byteLength(payload),
-    ...extra,
-  });
+  const headers = ["content-type", "text/plain; charset=utf-8", "content-length", String(Buffer.byteLength(payload))];
+  if (extra !== undefined) headers.push(...extra);
+  res.writeHead(status, headers);
   res.end(payload);
 }
 
@@ -116,7 +115,7 @@ export class EdgeProxy {
       : this.route(host, req.url ?? "");
     if (!routed.ok) {
       const hsts = routed.route?.policies?.hsts;
-      sendPlain(res, routed.status, routed.body, hsts !== undefined && isEncrypted(req) ? hstsField(hsts) : undefined);
+      sendPlain(res, routed.status, routed.body, hsts !== undefined && isEncrypted(req) ? hstsHeader(hsts) : undefined);
       this.observer.onRequest(record(req, host, routed.status, 0, started, "", routed.route, undefined));
       return;
     }
@@ -124,7 +123,7 @@ export class EdgeProxy {
     const policies = routed.route.policies;
     if (!encrypted && policies !== undefined && this.#redirects(policies, host)) {
       const location = `https://${hostWithoutPort(host)}${this.options.httpsPort === undefined || this.options.httpsPort === 443 ? "" : `:${this.options.httpsPort}`}${routed.path}`;
-      sendPlain(res, 308, `308 Permanent Redirect: ${location}`, { location });
+      sendPlain(res, 308, `308 Permanent Redirect: ${location}`, ["location", location]);
       this.observer.onRequest(record(req, host, 308, 0, started, "", routed.route, routed.backend));
       return;
     }
@@ -145,19 +144,11 @@ function hostWithoutPort(host: string): string {
   return colon === -1 ? host : host.slice(0, colon);
 }
 
-function hstsValue(hsts: NonNullable<IngressPolicies["hsts"]>): string {
+function hstsHeader(hsts: NonNullable<IngressPolicies["hsts"]>): string[] {
   let value = `max-age=${hsts.maxAge}`;
   if (hsts.includeSubdomains) value += "; includeSubDomains";
   if (hsts.preload) value += "; preload";
-  return value;
-}
-
-function hstsHeader(hsts: NonNullable<IngressPolicies["hsts"]>): string[] {
-  return ["strict-transport-security", hstsValue(hsts)];
-}
-
-function hstsField(hsts: NonNullable<IngressPolicies["hsts"]>): Record<string, string> {
-  return { "strict-transport-security": hstsValue(hsts) };
+  return ["strict-transport-security", value];
 }
 
 function record(
@@ -301,8 +292,7 @@ class ProxiedRequest implements ForwardListener {
 
   #answer(status: number, body: string, upstreamError?: UpstreamErrorKind): void {
     // The extra headers (HSTS) belong on rennet's own answers for this host too.
-    const extra = this.#extraHeaders;
-    sendPlain(this.#res, status, body, extra === null ? undefined : { [extra[0] as string]: extra[1] as string });
+    sendPlain(this.#res, status, body, this.#extraHeaders ?? undefined);
     this.#log(status, 0, upstreamError);
   }
 
