@@ -2,7 +2,7 @@
  * Clients for the end-to-end tests: node:http requests with any Host header and a bounded wait,
  * and raw TCP exchanges for what an HTTP client library would refuse to send or would normalise.
  */
-import { type Agent, request as httpRequest, type IncomingHttpHeaders } from "node:http";
+import { type Agent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from "node:http";
 import { connect } from "node:net";
 
 export interface Reply {
@@ -27,6 +27,29 @@ export interface RequestOptions {
   readonly timeoutMs?: number;
 }
 
+/** A whole response read into a Reply; rejects when it breaks off or ends incomplete. */
+export function readReply(res: IncomingMessage): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on("data", (chunk: Buffer) => chunks.push(chunk));
+    res.on("error", reject);
+    res.on("end", () => {
+      if (!res.complete) {
+        reject(new Error("response ended before it was complete"));
+        return;
+      }
+      const body = Buffer.concat(chunks).toString("utf8");
+      resolve({
+        status: res.statusCode ?? 0,
+        headers: res.headers,
+        rawHeaders: res.rawHeaders,
+        body,
+        json: <T>() => JSON.parse(body) as T,
+      });
+    });
+  });
+}
+
 /** One HTTP request to 127.0.0.1:`port`; rejects on connection errors, aborted responses and timeouts. */
 export function request(port: number, options: RequestOptions = {}): Promise<Reply> {
   const timeoutMs = options.timeoutMs ?? 5000;
@@ -48,27 +71,16 @@ export function request(port: number, options: RequestOptions = {}): Promise<Rep
       reject(error);
     });
     req.on("response", (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("error", (error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
-      res.on("end", () => {
-        clearTimeout(timer);
-        if (!res.complete) {
-          reject(new Error("response ended before it was complete"));
-          return;
-        }
-        const body = Buffer.concat(chunks).toString("utf8");
-        resolve({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          rawHeaders: res.rawHeaders,
-          body,
-          json: <T>() => JSON.parse(body) as T,
-        });
-      });
+      readReply(res).then(
+        (reply) => {
+          clearTimeout(timer);
+          resolve(reply);
+        },
+        (error: Error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
     });
     req.end(options.body);
   });

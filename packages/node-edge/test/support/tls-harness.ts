@@ -42,7 +42,7 @@ import {
   type TLSSocket,
   connect as tlsConnect,
 } from "node:tls";
-import type { Reply } from "./http.js";
+import { type Reply, readReply } from "./http.js";
 import type { Manifest } from "./manifests.js";
 import type { Rennet } from "./rennet.js";
 
@@ -495,30 +495,16 @@ export function httpsRequest(port: number, options: HttpsRequestOptions = {}): P
       const socket = res.socket as TLSSocket;
       const alpnProtocol = socket.alpnProtocol;
       const fingerprint256 = socket.getPeerCertificate().fingerprint256;
-      const chunks: Buffer[] = [];
-      res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("error", (error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
-      res.on("end", () => {
-        clearTimeout(timer);
-        if (!res.complete) {
-          reject(new Error("response ended before it was complete"));
-          return;
-        }
-        const body = Buffer.concat(chunks).toString("utf8");
-        resolve({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          rawHeaders: res.rawHeaders,
-          body,
-          json: <T>() => JSON.parse(body) as T,
-          alpnProtocol,
-          fingerprint256,
-          reusedSocket: req.reusedSocket,
-        });
-      });
+      readReply(res).then(
+        (reply) => {
+          clearTimeout(timer);
+          resolve({ ...reply, alpnProtocol, fingerprint256, reusedSocket: req.reusedSocket });
+        },
+        (error: Error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
     });
     req.end(options.body);
   });
