@@ -8,7 +8,7 @@ import { request as httpRequest } from "node:http";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { Backend, Echo } from "./support/backends.js";
+import { type Backend, type Echo, numberedBody } from "./support/backends.js";
 import { useHarness } from "./support/harness.js";
 import { ingressClass, serviceWithEndpoints, simpleIngress } from "./support/manifests.js";
 import type { Rennet } from "./support/rennet.js";
@@ -144,6 +144,36 @@ describe("streaming responses", () => {
   });
 });
 
+/** GETs `path` through rennet, reading slowly: a pause of `pauseMs` after every `every` bytes. */
+function slowDownload(path: string, every: number, pauseMs: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: "127.0.0.1", port: rennet.httpPort, path, headers: { host: "app.test" } });
+    const timer = setTimeout(() => req.destroy(new Error(`${path} not over within 20 s`)), 20_000);
+    req.on("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    req.on("response", (res) => {
+      const parts: Buffer[] = [];
+      let sinceLastPause = 0;
+      res.on("data", (chunk: Buffer) => {
+        parts.push(chunk);
+        sinceLastPause += chunk.length;
+        if (sinceLastPause < every) return;
+        sinceLastPause = 0;
+        res.pause();
+        setTimeout(() => res.resume(), pauseMs);
+      });
+      res.on("end", () => {
+        clearTimeout(timer);
+        resolve(Buffer.concat(parts));
+      });
+      res.on("error", reject);
+    });
+    req.end();
+  });
+}
+
 /** POSTs `mib` MiB, generated chunk by chunk (never held whole), and resolves to the backend's echo and the SHA-1 sent. */
 function upload(mib: number): Promise<{ echo: Echo; sha1: string }> {
   const sent = createHash("sha1");
@@ -183,6 +213,24 @@ function upload(mib: number): Promise<{ echo: Echo; sha1: string }> {
     pipeline(Readable.from(chunks()), req).catch(reject);
   });
 }
+
+describe("responses through reused upstream connections", () => {
+  it("reach slow readers byte for byte, while other responses go through the same connections", async () => {
+    // Slow readers leave chunks queued on their sockets while the upstream connection reads on:
+    // the bytes a client is still owed must never be overwritten by what comes next.
+    for (let round = 0; round < 2; round++) {
+      const large = [0, 1, 2, 3].map((n) => ({ kib: 4096, seed: round * 100 + n }));
+      const small = Array.from({ length: 60 }, (_, n) => ({ kib: 1 + (n % 24), seed: round * 100 + 10 + n }));
+      const received = await Promise.all(
+        [...large, ...small].map(({ kib, seed }) =>
+          slowDownload(`/?do=numbered&kib=${kib}&seed=${seed}`, 128 * 1024, 10),
+        ),
+      );
+      const wrong = [...large, ...small].filter(({ kib, seed }, i) => !received[i]?.equals(numberedBody(kib, seed)));
+      expect(wrong).toEqual([]);
+    }
+  });
+});
 
 describe("streaming uploads", () => {
   it("passes a 200 MB upload to the backend complete, and the proxy's memory grows by less than 64 MB", async () => {

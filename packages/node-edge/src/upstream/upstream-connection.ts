@@ -32,8 +32,13 @@ export interface UpstreamHandler {
   onResponseEnd(): void;
   /** The exchange failed, before or after the response started. */
   onResponseError(error: Error): void;
-  /** Everything one read from the connection produced has been delivered (also after the end). */
-  onReadEnd(): void;
+  /**
+   * Everything one read from the connection produced has been delivered (also
+   * after the end). Returns whether the handler is done with that read's
+   * chunks (written through, nothing of them queued): the connection reads
+   * into the same memory again only then, else into new memory.
+   */
+  onReadEnd(): boolean;
 }
 
 /** Controls the exchange of `handler`; calls for an exchange that is over are ignored. */
@@ -66,6 +71,15 @@ export interface ConnectionOptions {
 }
 
 const CRLF = "\r\n";
+/**
+ * Each connection reads into memory of its own, reused from read to read:
+ * Node's default allocates a new buffer per read (64 KiB, trimmed), external
+ * memory that drove a full GC every ~0.6 s at one core's rate of 16 KiB
+ * responses under --heap-growing-percent=25 (see bin/rennet.mjs). 32 KiB holds
+ * a 16 KiB response with its head in one read; busy and idle (< 4 s)
+ * connections each hold one.
+ */
+const READ_BUFFER_BYTES = 32 * 1024;
 const LAST_CHUNK = "0\r\n\r\n";
 
 /**
@@ -94,15 +108,22 @@ export class UpstreamConnection implements ResponseSink, UpstreamController {
   #full = false;
   /** When the connection last went idle (Date.now), for the pool's idle limit. */
   idleSince = 0;
+  #readBuffer: Buffer | null = null;
+  /** The handler still holds chunks of the last read: the next read goes into new memory. */
+  #readBufferHeld = false;
 
   constructor(owner: ConnectionOwner, options: ConnectionOptions) {
     this.#owner = owner;
     this.#responseTimeoutMs = options.responseTimeoutMs;
     this.#parser = new ResponseParser(this);
-    this.#socket = connect({ host: options.host, port: options.port, noDelay: true });
+    this.#socket = connect({
+      host: options.host,
+      port: options.port,
+      noDelay: true,
+      onread: { buffer: () => this.#nextReadBuffer(), callback: (bytes, buffer) => this.#onRead(bytes, buffer) },
+    });
     this.#socket.setTimeout(options.connectTimeoutMs);
     this.#socket.on("connect", () => this.#onConnect());
-    this.#socket.on("data", (data: Buffer) => this.#onData(data));
     this.#socket.on("end", () => this.#onEnd());
     this.#socket.on("timeout", () => this.#onTimeout());
     this.#socket.on("error", (error: Error) => this.#fail(error));
@@ -211,6 +232,21 @@ export class UpstreamConnection implements ResponseSink, UpstreamController {
     if (body.isPaused()) body.resume();
   }
 
+  /** Called by the socket before the first read and after each one. */
+  #nextReadBuffer(): Buffer {
+    if (this.#readBuffer === null || this.#readBufferHeld) {
+      this.#readBuffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
+      this.#readBufferHeld = false;
+    }
+    return this.#readBuffer;
+  }
+
+  /** Returns true: pausing is done with socket.pause() where needed, not by the return value. */
+  #onRead(bytes: number, buffer: Uint8Array): boolean {
+    this.#onData((buffer as Buffer).subarray(0, bytes));
+    return true;
+  }
+
   #onData(data: Buffer): void {
     const handler = this.#handler;
     if (handler === null) {
@@ -230,7 +266,7 @@ export class UpstreamConnection implements ResponseSink, UpstreamController {
       }
     }
     // Whatever this read produced has been handed over: the handler may flush it as one write.
-    handler.onReadEnd();
+    if (!handler.onReadEnd()) this.#readBufferHeld = true;
   }
 
   #parse(handler: UpstreamHandler, data: Buffer): void {

@@ -15,6 +15,8 @@
  * - `do=drip`: writes a 1 KiB chunk every 20 ms, up to 10 s, until the connection goes away.
  * - `do=download&mb=N`: streams N MiB (chunks of 1 MiB, each byte the chunk's index mod 256) as
  *   fast as the connection takes them, with backpressure.
+ * - `do=numbered&kib=N&seed=S`: N KiB in which every 4-byte word is S * 2^20 + its index
+ *   (`numberedBody`), written in odd-sized pieces with backpressure: a byte out of place shows.
  * - `do=status&code=N`: answers status N without a body (e.g. 204, 304), with an ETag.
  * - `do=headers`: answers with Server, Date, Content-Type, two Set-Cookie, Keep-Alive and a
  *   header named in `Connection: x-internal`.
@@ -81,6 +83,16 @@ export interface BackendOptions {
 }
 
 const HOLD_LIMIT_MS = 10_000;
+/** Piece size of `do=numbered` writes: odd, so reads rarely line up with the words. */
+const NUMBERED_PIECE = 7919;
+
+/** The body `do=numbered` sends: `kib` KiB of 32-bit words, each `seed * 2^20 + index`. */
+export function numberedBody(kib: number, seed: number): Buffer {
+  const body = Buffer.allocUnsafe(kib * 1024);
+  for (let word = 0; word < body.length / 4; word++) body.writeUInt32BE((seed * 2 ** 20 + word) >>> 0, word * 4);
+  return body;
+}
+
 const MIB = 1024 * 1024;
 
 export async function startBackend(options: BackendOptions): Promise<Backend> {
@@ -198,6 +210,26 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
             index++;
             record.sentBytes += MIB;
             if (!more) {
+              res.once("drain", pump);
+              return;
+            }
+          }
+          if (!res.destroyed) res.end();
+        };
+        pump();
+        return;
+      }
+      case "numbered": {
+        req.resume();
+        const body = numberedBody(Number(query.get("kib") ?? "1"), Number(query.get("seed") ?? "0"));
+        res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(body.length) });
+        let offset = 0;
+        const pump = () => {
+          while (offset < body.length && !res.destroyed) {
+            const piece = body.subarray(offset, offset + NUMBERED_PIECE);
+            offset += piece.length;
+            record.sentBytes += piece.length;
+            if (!res.write(piece)) {
               res.once("drain", pump);
               return;
             }
