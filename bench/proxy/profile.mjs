@@ -1,6 +1,6 @@
 // rennet under load with node --cpu-prof: the functions with the most self
 // time during the measured window, summed per function name + script URL.
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 
 /** Self time per function from a .cpuprofile, optionally only samples within [fromUs, toUs] (monotonic µs). */
@@ -48,9 +48,13 @@ export function shortUrl(url, root) {
   return path;
 }
 
-/** Reads the (single) .cpuprofile written into `dir`. */
+/**
+ * Reads the largest .cpuprofile written into `dir`: the launcher writes a
+ * short one of its own when it re-executes itself with its heap settings.
+ */
 export function readProfile(dir) {
-  const file = readdirSync(dir).find((name) => name.endsWith(".cpuprofile"));
+  const files = readdirSync(dir).filter((name) => name.endsWith(".cpuprofile"));
+  const file = files.sort((a, b) => statSync(join(dir, b)).size - statSync(join(dir, a)).size)[0];
   if (file === undefined) throw new Error(`no .cpuprofile in ${dir}`);
   return { file: join(dir, file), profile: JSON.parse(readFileSync(join(dir, file), "utf8")) };
 }
