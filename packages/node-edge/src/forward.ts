@@ -1,4 +1,5 @@
 import type { ServerResponse } from "node:http";
+import type { TLSSocket } from "node:tls";
 import type { UpstreamErrorKind } from "./request-record.js";
 import type { UpstreamController, UpstreamHandler } from "./upstream/upstream-connection.js";
 
@@ -59,12 +60,20 @@ export class ResponseForwarder implements UpstreamHandler {
   #corked = false;
 
   readonly #extraHeaders: readonly string[] | null;
+  /**
+   * Over TLS (HTTP/1.1 or HTTP/2) a write completes only once the encrypted
+   * bytes are out, later than the read ends, so every read would keep its
+   * memory: chunks are copied instead (the allocation Node's own reads make
+   * anyway, small ones from its buffer pool) and the read memory stays free.
+   */
+  readonly #copyChunks: boolean;
 
   /** `extraHeaders` (flat name/value list) are added to the response, e.g. Strict-Transport-Security. */
   constructor(res: ServerResponse, listener: ForwardListener, extraHeaders: readonly string[] | null = null) {
     this.#res = res;
     this.#listener = listener;
     this.#extraHeaders = extraHeaders;
+    this.#copyChunks = (res.socket as TLSSocket | null)?.encrypted === true;
   }
 
   /** Called when the client goes away: the upstream request is aborted. */
@@ -100,7 +109,7 @@ export class ResponseForwarder implements UpstreamHandler {
     // Corked until the read ends: one write per read, and none of Node's own
     // cork-until-next-tick, so whether the chunks went out is known at onReadEnd.
     this.#cork();
-    return this.#res.write(chunk);
+    return this.#res.write(this.#copyChunks ? Buffer.from(chunk) : chunk);
   }
 
   #cork(): void {
@@ -131,7 +140,7 @@ export class ResponseForwarder implements UpstreamHandler {
       res.uncork();
     }
     // The chunks are the connection's read memory: done with them only once nothing is queued.
-    return !res.destroyed && res.writableLength === 0;
+    return this.#copyChunks || (!res.destroyed && res.writableLength === 0);
   }
 
   onResponseError(error: Error): void {
