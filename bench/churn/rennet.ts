@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { waitForOutput } from "../../packages/node-edge/test/support/wait-for-output.ts";
 import { cpuMs, rssBytes } from "./procfs.ts";
 
 export const LAUNCHER = fileURLToPath(new URL("../../packages/node-edge/bin/rennet.mjs", import.meta.url));
@@ -132,32 +133,21 @@ export class RennetProcess {
 
   /** Resolves with the first log line (from index `from`) satisfying `predicate`; rejects on timeout or exit. */
   waitForLog(predicate: (line: LogLine) => boolean, timeoutMs: number, what: string, from = 0): Promise<TimedLog> {
-    return new Promise((resolve, reject) => {
-      let checked = from;
-      const check = () => {
+    let checked = from;
+    return waitForOutput(this.#listeners, {
+      probe: () => {
         for (; checked < this.logs.length; checked++) {
           const entry = this.logs[checked] as TimedLog;
-          if (predicate(entry.line)) {
-            finish();
-            resolve(entry);
-            return;
-          }
+          if (predicate(entry.line)) return entry;
         }
-        if (this.exit !== undefined) {
-          finish();
-          reject(new Error(`rennet exited (${JSON.stringify(this.exit)}) before ${what}\n${this.tail()}`));
-        }
-      };
-      const timer = setTimeout(() => {
-        finish();
-        reject(new Error(`no ${what} within ${timeoutMs} ms\n${this.tail()}`));
-      }, timeoutMs);
-      const finish = () => {
-        clearTimeout(timer);
-        this.#listeners.delete(check);
-      };
-      this.#listeners.add(check);
-      check();
+        return undefined;
+      },
+      timeoutMs,
+      exited: () =>
+        this.exit === undefined
+          ? undefined
+          : new Error(`rennet exited (${JSON.stringify(this.exit)}) before ${what}\n${this.tail()}`),
+      timedOut: () => new Error(`no ${what} within ${timeoutMs} ms\n${this.tail()}`),
     });
   }
 

@@ -3,14 +3,13 @@ import type { StoredObject } from "../../k8s-sync/test/support/kube-api-double/i
 import { apply, useCluster } from "./support/cluster-harness.js";
 import { eventually } from "./support/http.js";
 import { ingressClass, serviceWithEndpoints, simpleIngress } from "./support/manifests.js";
-import { handshake, httpsPortOf, httpsRequest, Pki, tlsSecret, withTls } from "./support/tls-harness.js";
+import { handshake, httpsRequest, tlsSecret, withTls } from "./support/tls-harness.js";
 
 const cluster = useCluster();
 
 describe("cluster mode serves TLS Secrets from the API", () => {
   it("serves a kubernetes.io/tls Secret by SNI, follows its rotation, and never reads other Secrets", async () => {
-    const pki = await Pki.create();
-    cluster.defer(() => pki.dispose());
+    const pki = await cluster.pki();
     const [secure, rotated, hidden] = await Promise.all([
       pki.leaf("secure.example.com"),
       pki.leaf("secure.example.com"),
@@ -27,7 +26,7 @@ describe("cluster mode serves TLS Secrets from the API", () => {
       withTls(simpleIngress("hidden", "hidden.example.com", "cheddar"), [{ secretName: "hidden-tls" }]),
     ]);
     const rennet = await cluster.rennet(api);
-    const port = httpsPortOf(rennet);
+    const port = rennet.httpsPort;
 
     await eventually(
       async () =>

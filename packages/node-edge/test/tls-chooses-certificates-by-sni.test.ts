@@ -13,17 +13,16 @@ import { ingress, ingressClass, type ManifestDir, serviceWithEndpoints, simpleIn
 import type { Rennet } from "./support/rennet.js";
 import {
   handshake,
-  httpsPortOf,
   httpsRequest,
   type KeyPair,
-  Pki,
+  type Pki,
+  SELF_SIGNED_CN,
   SETUP_TIMEOUT_MS,
   tlsSecret,
   withTls,
 } from "./support/tls-harness.js";
 
 const harness = useHarness("all");
-const SELF_SIGNED_CN = "rennet default certificate";
 
 let pki: Pki;
 let dir: ManifestDir;
@@ -35,8 +34,7 @@ let plainBackend: Backend;
 const certs = {} as Record<"a" | "wild" | "exact" | "fallback", KeyPair>;
 
 beforeAll(async () => {
-  pki = await Pki.create();
-  harness.defer(() => pki.dispose());
+  pki = await harness.pki();
   [certs.a, certs.wild, certs.exact, certs.fallback] = await Promise.all([
     pki.leaf("a.example.test"),
     pki.leaf("*.example.test"),
@@ -66,7 +64,7 @@ beforeAll(async () => {
     ingress("plain", { rules: [{ host: "plain.example.org", paths: [{ path: "/", service: "plain" }] }] }),
   ]);
   rennet = await harness.rennet({ manifests: [dir.dir] });
-  httpsPort = httpsPortOf(rennet);
+  httpsPort = rennet.httpsPort;
 }, SETUP_TIMEOUT_MS);
 
 describe("certificate selection by SNI", () => {
@@ -150,7 +148,7 @@ describe("certificate selection by SNI", () => {
       manifests: [dir.dir],
       args: ["--default-certificate", "default/fallback-tls"],
     });
-    const port = httpsPortOf(withDefault);
+    const port = withDefault.httpsPort;
     const unknown = await handshake(port, { servername: "nobody.example.org", ca: pki.ca.cert });
     expect(unknown.fingerprint256).toBe(certs.fallback.fingerprint256);
     expect(unknown.authorized).toBe(true);

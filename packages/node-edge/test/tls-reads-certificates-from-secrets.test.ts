@@ -13,17 +13,16 @@ import { ingress, ingressClass, type Manifest, serviceWithEndpoints } from "./su
 import type { Rennet } from "./support/rennet.js";
 import {
   handshake,
-  httpsPortOf,
   httpsRequest,
   type KeyPair,
-  Pki,
+  type Pki,
+  SELF_SIGNED_CN,
   SETUP_TIMEOUT_MS,
   tlsSecret,
   withTls,
 } from "./support/tls-harness.js";
 
 const harness = useHarness("all");
-const SELF_SIGNED_CN = "rennet default certificate";
 
 let pki: Pki;
 let backend: Backend;
@@ -51,8 +50,7 @@ function tlsIngress(
 }
 
 beforeAll(async () => {
-  pki = await Pki.create();
-  harness.defer(() => pki.dispose());
+  pki = await harness.pki();
   [certs.rsa, certs.sec1, certs.chain, certs.team, certs.otherClass, certs.conflictA, certs.conflictB] =
     await Promise.all([
       pki.leaf("rsa.example.test", { keyType: "rsa", keyFormat: "traditional" }),
@@ -89,7 +87,7 @@ beforeAll(async () => {
     tlsIngress("conflict-new", "conflict.example.test", "conflict-b", { created: "2021-01-01T00:00:00Z" }),
   ]);
   rennet = await harness.rennet({ manifests: [dir.dir] });
-  httpsPort = httpsPortOf(rennet);
+  httpsPort = rennet.httpsPort;
 }, SETUP_TIMEOUT_MS);
 
 describe("Secret contents", () => {

@@ -14,10 +14,9 @@ import {
   closeH2,
   h2Request,
   h2Session,
-  httpsPortOf,
   httpsRequest,
   type KeyPair,
-  Pki,
+  type Pki,
   SETUP_TIMEOUT_MS,
   tlsSecret,
   withTls,
@@ -47,8 +46,7 @@ function hstsIngress(name: string, host: string, serviceName: string): Manifest 
 }
 
 beforeAll(async () => {
-  pki = await Pki.create();
-  harness.defer(() => pki.dispose());
+  pki = await harness.pki();
   cert = await pki.leaf("*.example.test");
   backend = await harness.backend({ host: "127.0.0.51", name: "web" });
   const refused = await refusedPort("127.0.0.52");
@@ -131,7 +129,7 @@ function expectProxied(reply: Reply): void {
 describe("HTTP → HTTPS redirects", () => {
   it('redirects a host whose Ingress says ssl-redirect "true" with 308 to the HTTPS port, path and query kept', async () => {
     for (const rennet of [plain, global]) {
-      const port = httpsPortOf(rennet);
+      const port = rennet.httpsPort;
       expectRedirect(
         await get(rennet, "secure.example.test", "/cart/items?id=7&q=a%20b"),
         `https://secure.example.test:${port}/cart/items?id=7&q=a%20b`,
@@ -155,7 +153,7 @@ describe("HTTP → HTTPS redirects", () => {
   });
 
   it("with --ssl-redirect, redirects the hosts that have TLS, and only those", async () => {
-    const port = httpsPortOf(global);
+    const port = global.httpsPort;
     expectRedirect(await get(global, "default.example.test", "/a?b=c"), `https://default.example.test:${port}/a?b=c`);
     expectRedirect(await get(global, "x.wild.example.test", "/"), `https://x.wild.example.test:${port}/`);
     expectProxied(await get(global, "open.example.org"));
@@ -170,14 +168,14 @@ describe("HTTP → HTTPS redirects", () => {
     for (const rennet of [plain, global]) {
       expectRedirect(
         await get(rennet, "forced.example.org", "/p?q=1"),
-        `https://forced.example.org:${httpsPortOf(rennet)}/p?q=1`,
+        `https://forced.example.org:${rennet.httpsPort}/p?q=1`,
       );
     }
   });
 
   it("answers redirected hosts over HTTPS without redirecting again", async () => {
     for (const rennet of [plain, global]) {
-      const reply = await httpsRequest(httpsPortOf(rennet), {
+      const reply = await httpsRequest(rennet.httpsPort, {
         servername: "secure.example.test",
         ca: pki.ca.cert,
         path: "/cart",
@@ -190,17 +188,17 @@ describe("HTTP → HTTPS redirects", () => {
 
 describe("HSTS", () => {
   it("sends Strict-Transport-Security with the configured max-age, includeSubDomains and preload over HTTPS", async () => {
-    const reply = await httpsRequest(httpsPortOf(plain), { servername: "secure.example.test", ca: pki.ca.cert });
+    const reply = await httpsRequest(plain.httpsPort, { servername: "secure.example.test", ca: pki.ca.cert });
     expect(reply.status).toBe(200);
     expect(reply.headers["strict-transport-security"]).toBe("max-age=31536000; includeSubDomains; preload");
 
-    const short = await httpsRequest(httpsPortOf(plain), { servername: "optout.example.test", ca: pki.ca.cert });
+    const short = await httpsRequest(plain.httpsPort, { servername: "optout.example.test", ca: pki.ca.cert });
     expect(short.status).toBe(200);
     expect(short.headers["strict-transport-security"]).toBe("max-age=600");
   });
 
   it("sends it over HTTP/2 as well", async () => {
-    const session = await h2Session(httpsPortOf(plain), { servername: "secure.example.test", ca: pki.ca.cert });
+    const session = await h2Session(plain.httpsPort, { servername: "secure.example.test", ca: pki.ca.cert });
     try {
       expect(session.alpnProtocol).toBe("h2");
       const reply = await h2Request(session, "secure.example.test", "/h2");
@@ -216,7 +214,7 @@ describe("HSTS", () => {
     expect(reply.status).toBe(200);
     expect(reply.headers["strict-transport-security"]).toBeUndefined();
     // Nor on the redirect itself (checked in expectRedirect).
-    expectRedirect(await get(plain, "secure.example.test"), `https://secure.example.test:${httpsPortOf(plain)}/`);
+    expectRedirect(await get(plain, "secure.example.test"), `https://secure.example.test:${plain.httpsPort}/`);
   });
 
   it("is sent on rennet's own answers for such hosts too (503 without endpoints, 502 from a dead upstream)", async () => {
@@ -224,7 +222,7 @@ describe("HSTS", () => {
       ["down.example.test", 503],
       ["dead.example.test", 502],
     ] as const) {
-      const reply = await httpsRequest(httpsPortOf(plain), { servername: host, ca: pki.ca.cert });
+      const reply = await httpsRequest(plain.httpsPort, { servername: host, ca: pki.ca.cert });
       expect(reply.status, reply.body).toBe(status);
       expect(reply.headers["strict-transport-security"]).toBe("max-age=600");
       const overHttp = await get(plain, host);
@@ -234,7 +232,7 @@ describe("HSTS", () => {
   });
 
   it("is not sent for hosts whose Ingress does not ask for it", async () => {
-    const reply = await httpsRequest(httpsPortOf(plain), { servername: "default.example.test", ca: pki.ca.cert });
+    const reply = await httpsRequest(plain.httpsPort, { servername: "default.example.test", ca: pki.ca.cert });
     expect(reply.status).toBe(200);
     expect(reply.headers["strict-transport-security"]).toBeUndefined();
   });
@@ -262,9 +260,9 @@ describe("invalid annotation values", () => {
     expectProxied(await get(plain, "invalid.example.test"));
     expectRedirect(
       await get(global, "invalid.example.test", "/i"),
-      `https://invalid.example.test:${httpsPortOf(global)}/i`,
+      `https://invalid.example.test:${global.httpsPort}/i`,
     );
-    const reply = await httpsRequest(httpsPortOf(plain), { servername: "invalid.example.test", ca: pki.ca.cert });
+    const reply = await httpsRequest(plain.httpsPort, { servername: "invalid.example.test", ca: pki.ca.cert });
     expect(reply.status).toBe(200);
     expect(reply.headers["strict-transport-security"]).toBeUndefined();
     // Still running.

@@ -14,17 +14,16 @@ import type { LogLine, Rennet } from "./support/rennet.js";
 import {
   findLeaks,
   handshake,
-  httpsPortOf,
   httpsRequest,
   type KeyPair,
-  Pki,
+  type Pki,
+  SELF_SIGNED_CN,
   SETUP_TIMEOUT_MS,
   tlsSecret,
   withTls,
 } from "./support/tls-harness.js";
 
 const harness = useHarness("all");
-const SELF_SIGNED_CN = "rennet default certificate";
 const DAY = 86_400_000;
 
 interface BadCase {
@@ -68,8 +67,7 @@ function truncated(pem: string): string {
 }
 
 beforeAll(async () => {
-  pki = await Pki.create();
-  harness.defer(() => pki.dispose());
+  pki = await harness.pki();
   const now = Date.now();
   const [goodPair, badcrt, badkey, mismatch, other, expired, early, opaque, nokey] = await Promise.all([
     pki.leaf("good.example.test"),
@@ -116,7 +114,7 @@ beforeAll(async () => {
     },
   ]);
   rennet = await harness.rennet({ manifests: [dir.dir] });
-  httpsPort = httpsPortOf(rennet);
+  httpsPort = rennet.httpsPort;
 }, SETUP_TIMEOUT_MS);
 
 /** The first error/warn line on stderr that names `default/<secret>`. */
@@ -207,7 +205,7 @@ describe("bad certificates and Secrets", () => {
         3000,
       );
       expect(line.msg).toBeDefined();
-      const port = httpsPortOf(withBadDefault);
+      const port = withBadDefault.httpsPort;
       expect((await handshake(port)).commonName).toBe(SELF_SIGNED_CN);
       expect((await handshake(port, { servername: "unknown.example.org" })).commonName).toBe(SELF_SIGNED_CN);
       expect((await handshake(port, { servername: "good.example.test" })).fingerprint256).toBe(good.fingerprint256);

@@ -18,10 +18,10 @@ import {
   h2Request,
   h2Session,
   handshake,
-  httpsPortOf,
   httpsRequest,
   type KeyPair,
-  Pki,
+  type Pki,
+  SELF_SIGNED_CN,
   tlsSecret,
   withTls,
 } from "./support/tls-harness.js";
@@ -41,8 +41,7 @@ interface Setup {
 }
 
 async function setup(args: readonly string[] = []): Promise<Setup> {
-  const pki = await Pki.create();
-  harness.defer(() => pki.dispose());
+  const pki = await harness.pki();
   const [a, b] = await Promise.all([pki.leaf(HOST), pki.leaf(HOST)]);
   const backend = await harness.backend({ host: "127.0.0.61", name: "rot" });
   const dir = await harness.manifestDir();
@@ -53,7 +52,7 @@ async function setup(args: readonly string[] = []): Promise<Setup> {
   ]);
   await dir.write("secret.yaml", [tlsSecret("rot-tls", a)]);
   const rennet = await harness.rennet({ manifests: [dir.dir], args });
-  return { pki, a, b, backend, dir, rennet, httpsPort: httpsPortOf(rennet) };
+  return { pki, a, b, backend, dir, rennet, httpsPort: rennet.httpsPort };
 }
 
 /** Polls new connections until one shows `fingerprint`; resolves to how long that took. */
@@ -139,7 +138,7 @@ describe("certificate rotation", () => {
     const from = rennet.stderr.length;
     await dir.remove("secret.yaml");
     await eventually(
-      async () => (await handshake(httpsPort, { servername: HOST })).commonName === "rennet default certificate",
+      async () => (await handshake(httpsPort, { servername: HOST })).commonName === SELF_SIGNED_CN,
       ROTATION_WITHIN_MS + 1000,
       "the default certificate for a host whose Secret is gone",
       25,
@@ -161,7 +160,7 @@ describe("certificate rotation", () => {
     const { pki, a, b, dir, rennet, httpsPort } = await setup(["--default-certificate", "default/fallback-tls"]);
     // At first the Secret is missing: self-signed. Then it appears with A, then rotates to B.
     const selfSigned = await handshake(httpsPort);
-    expect(selfSigned.commonName).toBe("rennet default certificate");
+    expect(selfSigned.commonName).toBe(SELF_SIGNED_CN);
     await dir.write("fallback.yaml", [tlsSecret("fallback-tls", a)]);
     expect(await newConnectionsShow(httpsPort, undefined, a.fingerprint256)).toBeLessThanOrEqual(ROTATION_WITHIN_MS);
 

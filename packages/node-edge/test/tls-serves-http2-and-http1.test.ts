@@ -22,10 +22,9 @@ import {
   h2Request,
   h2Response,
   h2Session,
-  httpsPortOf,
   httpsRequest,
   type KeyPair,
-  Pki,
+  type Pki,
   type RecordedEcho,
   type RecordingBackend,
   SETUP_TIMEOUT_MS,
@@ -50,8 +49,7 @@ let httpsPort: number;
 let rennet: Rennet;
 
 beforeAll(async () => {
-  pki = await Pki.create();
-  harness.defer(() => pki.dispose());
+  pki = await harness.pki();
   cert = await pki.leaf(HOST, { sans: [HOST, STREAM_HOST, STREAM1_HOST, WS_HOST] });
   app = await startRecordingBackend("127.0.0.41");
   harness.defer(() => app.close());
@@ -73,7 +71,7 @@ beforeAll(async () => {
     withTls(simpleIngress("sockets", WS_HOST, "sockets"), [{ secretName: "app-tls" }]),
   ]);
   rennet = await harness.rennet({ manifests: [dir.dir] });
-  httpsPort = httpsPortOf(rennet);
+  httpsPort = rennet.httpsPort;
 }, SETUP_TIMEOUT_MS);
 
 function sha1(data: Buffer): string {

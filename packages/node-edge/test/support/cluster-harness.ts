@@ -1,8 +1,8 @@
 /**
  * Cluster-mode end-to-end tests: the real `rennet serve --kubeconfig …` against the Kubernetes API double
  * (packages/k8s-sync/test/support/kube-api-double). `useCluster()` registers, in the calling test file, an
- * afterEach hook (through `useHarness`) that stops every rennet, API double and backend started through it, in
- * reverse order of start.
+ * afterEach hook (through `useHarness`) that stops every rennet, API double and backend started through it (and
+ * removes every test CA), in reverse order of start.
  *
  * Cluster instances get the short lease timing tests need (RENNET_LEASE_DURATION_MS 1500, RENNET_LEASE_RETRY_MS
  * 200), a POD_NAME (their leader-election identity) and a 1 s grace period, so that stopping them is quick.
@@ -12,7 +12,8 @@ import type { Backend, BackendOptions } from "./backends.js";
 import { useHarness } from "./harness.js";
 import { admin, request } from "./http.js";
 import type { Manifest } from "./manifests.js";
-import { type LogLine, Rennet } from "./rennet.js";
+import { type LogLine, Rennet, untilServing } from "./rennet.js";
+import type { Pki } from "./tls-harness.js";
 
 export const ELECTION_NAMESPACE = "rennet";
 export const LEASE_NAME = "rennet-leader";
@@ -41,12 +42,6 @@ export interface ClusterRennetOptions {
   readonly timeoutMs?: number;
 }
 
-function portOf(address: unknown): number {
-  const port = Number(String(address).split(":").pop());
-  if (!Number.isInteger(port) || port <= 0) throw new Error(`no port in ${String(address)}`);
-  return port;
-}
-
 /**
  * Starts `rennet serve` in cluster mode and resolves once it logs "rennet is serving" — which it does even while
  * the API server cannot be listed (then /readyz answers 503).
@@ -70,17 +65,7 @@ export async function startClusterRennet(double: KubeApiDouble, options: Cluster
     ELECTION_NAMESPACE,
     ...(options.args ?? []),
   ];
-  const rennet = new Rennet(args, clusterEnv(options.podName ?? "rennet-0", options.env));
-  try {
-    const serving = await rennet.waitForLog((line) => line.msg === "rennet is serving", options.timeoutMs ?? 10_000);
-    rennet.httpPort = portOf(serving.http);
-    rennet.adminPort = portOf(serving.admin);
-  } catch (error) {
-    rennet.child.kill("SIGKILL");
-    await rennet.exited;
-    throw error;
-  }
-  return rennet;
+  return untilServing(new Rennet(args, clusterEnv(options.podName ?? "rennet-0", options.env)), options.timeoutMs);
 }
 
 export interface Cluster {
@@ -88,6 +73,8 @@ export interface Cluster {
   api(seed?: readonly Manifest[]): Promise<KubeApiDouble>;
   rennet(double: KubeApiDouble, options?: ClusterRennetOptions): Promise<Rennet>;
   backend(options: BackendOptions): Promise<Backend>;
+  /** A test CA, removed after the test. */
+  pki(): Promise<Pki>;
   defer(cleanup: () => Promise<unknown> | unknown): void;
 }
 
@@ -106,6 +93,7 @@ export function useCluster(): Cluster {
       return rennet;
     },
     backend: (options) => harness.backend(options),
+    pki: () => harness.pki(),
     defer: (cleanup) => harness.defer(cleanup),
   };
 }

@@ -1,18 +1,21 @@
 /**
- * One place that starts what a test needs (backends, manifest directories, rennet processes) and
- * takes all of it down afterwards: `useHarness()` registers an afterEach hook (or afterAll with
- * "all") in the calling test file that stops every rennet (SIGTERM, SIGKILL after 3 s), closes
- * every backend and removes every temp directory started through it.
+ * One place that starts what a test needs (backends, manifest directories, test CAs, rennet
+ * processes) and takes all of it down afterwards: `useHarness()` registers an afterEach hook (or
+ * afterAll with "all") in the calling test file that stops every rennet (SIGTERM, SIGKILL after
+ * 3 s), closes every backend and removes every temp directory started through it.
  */
 import { afterAll, afterEach } from "vitest";
 import { type Backend, type BackendOptions, type Pods, startBackend, startPods } from "./backends.js";
 import { ManifestDir } from "./manifests.js";
 import { type Rennet, type StartOptions, startRennet } from "./rennet.js";
+import { Pki } from "./tls-harness.js";
 
 export interface Harness {
   backend(options: BackendOptions): Promise<Backend>;
   pods(name: string, hosts: readonly string[], websocket?: boolean): Promise<Pods>;
   manifestDir(): Promise<ManifestDir>;
+  /** A test CA and the leaf certificates it signs, in a temp directory. */
+  pki(): Promise<Pki>;
   rennet(options: StartOptions): Promise<Rennet>;
   /** Runs `cleanup` with the others. */
   defer(cleanup: () => Promise<unknown> | unknown): void;
@@ -48,6 +51,11 @@ export function useHarness(scope: "each" | "all" = "each"): Harness {
       const dir = await ManifestDir.create();
       cleanups.push(() => dir.dispose());
       return dir;
+    },
+    async pki() {
+      const pki = await Pki.create();
+      cleanups.push(() => pki.dispose());
+      return pki;
     },
     async rennet(options) {
       const rennet = await startRennet(options);

@@ -1,12 +1,13 @@
 /**
  * The real rennet CLI as a child process: `node bin/rennet.mjs serve …` on 127.0.0.1 with
- * ephemeral ports, learnt from the JSON line `{"msg":"rennet is serving","http":…,"admin":…}` it
- * logs on stderr. stdout (the access log) and stderr (operational log) are kept line by line.
+ * ephemeral ports, learnt from the JSON line `{"msg":"rennet is serving","http":…,"https":…,"admin":…}`
+ * it logs on stderr. stdout (the access log) and stderr (operational log) are kept line by line.
  * Run `tsc -b` first: the launcher loads dist/cli.js.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { waitForOutput } from "./wait-for-output.js";
 
 export const LAUNCHER = fileURLToPath(new URL("../../bin/rennet.mjs", import.meta.url));
 
@@ -75,6 +76,7 @@ export class Rennet {
   readonly stderr: string[] = [];
   readonly exited: Promise<Exit>;
   httpPort = 0;
+  httpsPort = 0;
   adminPort = 0;
   #exit: Exit | undefined;
   #listeners = new Set<() => void>();
@@ -144,27 +146,14 @@ export class Rennet {
   }
 
   #waitFor<T>(probe: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        const found = probe();
-        if (found !== undefined) {
-          finish();
-          resolve(found);
-        } else if (this.#exit !== undefined) {
-          finish();
-          reject(new Error(`rennet exited (${JSON.stringify(this.#exit)}) before the ${what}\n${this.output()}`));
-        }
-      };
-      const timer = setTimeout(() => {
-        finish();
-        reject(new Error(`no ${what} within ${timeoutMs} ms\n${this.output()}`));
-      }, timeoutMs);
-      const finish = () => {
-        clearTimeout(timer);
-        this.#listeners.delete(check);
-      };
-      this.#listeners.add(check);
-      check();
+    return waitForOutput(this.#listeners, {
+      probe,
+      timeoutMs,
+      exited: () =>
+        this.#exit === undefined
+          ? undefined
+          : new Error(`rennet exited (${JSON.stringify(this.#exit)}) before the ${what}\n${this.output()}`),
+      timedOut: () => new Error(`no ${what} within ${timeoutMs} ms\n${this.output()}`),
     });
   }
 
@@ -215,10 +204,18 @@ export async function startRennet(options: StartOptions): Promise<Rennet> {
   const args = ["serve", "--bind", "127.0.0.1", "--http-port", "0", "--https-port", "0", "--admin-port", "0"];
   for (const path of options.manifests) args.push("--manifests", path);
   args.push(...(options.args ?? []));
-  const rennet = new Rennet(args);
+  return untilServing(new Rennet(args), options.timeoutMs);
+}
+
+/**
+ * Resolves with `rennet` once it logs that it is serving, its ports taken from that line. One that
+ * does not get there is killed: a failed start must not leave a process behind.
+ */
+export async function untilServing(rennet: Rennet, timeoutMs = 10_000): Promise<Rennet> {
   try {
-    const serving = await rennet.waitForLog((line) => line.msg === "rennet is serving", options.timeoutMs ?? 10_000);
+    const serving = await rennet.waitForLog((line) => line.msg === "rennet is serving", timeoutMs);
     rennet.httpPort = portOf(serving.http);
+    rennet.httpsPort = portOf(serving.https);
     rennet.adminPort = portOf(serving.admin);
   } catch (error) {
     rennet.child.kill("SIGKILL");

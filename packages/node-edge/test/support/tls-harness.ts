@@ -3,9 +3,10 @@
  * directories, rennet processes):
  *
  * - `Pki`: a test CA and leaf certificates made with the real openssl CLI in a temp directory
- *   (removed by `dispose()`); leaves are EC P-256, signed by the CA, with the SANs asked for and
- *   optionally explicit validity dates (through `openssl ca -startdate/-enddate`, which OpenSSL
- *   3.0 supports where `x509 -not_before` does not exist yet).
+ *   (removed by `dispose()`, or by the harness for one made with `harness.pki()`); leaves are
+ *   EC P-256, signed by the CA, with the SANs asked for and optionally explicit validity dates
+ *   (through `openssl ca -startdate/-enddate`, which OpenSSL 3.0 supports where
+ *   `x509 -not_before` does not exist yet).
  * - Manifest builders: kubernetes.io/tls Secrets (data or stringData) and spec.tls on an Ingress.
  * - Clients: a bare TLS handshake that reports the certificate shown, an HTTPS request over
  *   node:https (HTTP/1.1, ALPN "http/1.1"), and node:http2 sessions. Every wait is bounded.
@@ -44,10 +45,12 @@ import {
 } from "node:tls";
 import { type Reply, readReply } from "./http.js";
 import type { Manifest } from "./manifests.js";
-import type { Rennet } from "./rennet.js";
 
 /** Bound on a test file's setup (certificates, backends, rennet): above vitest's 10 s hook default for busy machines. */
 export const SETUP_TIMEOUT_MS = 30_000;
+
+/** The subject CN of the certificate rennet makes for itself, shown to hosts without a usable one of their own. */
+export const SELF_SIGNED_CN = "rennet default certificate";
 
 const OPENSSL = "/usr/bin/openssl";
 const OPENSSL_TIMEOUT_MS = 10_000;
@@ -120,12 +123,38 @@ function newKey(type: "ec" | "rsa"): string[] {
   return type === "rsa" ? ["-newkey", "rsa:2048"] : ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"];
 }
 
-const CA_EXTENSIONS = [
-  "-addext",
-  "basicConstraints=critical,CA:TRUE",
-  "-addext",
-  "keyUsage=critical,keyCertSign,cRLSign",
-];
+/**
+ * A CA certificate for `commonName` with a fresh key, as `<name>.crt` and `<name>.key` in `dir`:
+ * self-signed, or signed by the CA whose files are `<issuer>.crt` and `<issuer>.key`.
+ */
+async function makeCa(dir: string, name: string, commonName: string, issuer?: string): Promise<KeyPair> {
+  const signing = issuer === undefined ? [] : ["-CA", `${issuer}.crt`, "-CAkey", `${issuer}.key`];
+  await openssl(
+    [
+      "req",
+      "-config",
+      "req.cnf",
+      "-x509",
+      ...newKey("ec"),
+      "-nodes",
+      "-keyout",
+      `${name}.key`,
+      "-out",
+      `${name}.crt`,
+      ...signing,
+      "-days",
+      "3",
+      "-subj",
+      `/CN=${commonName}`,
+      "-addext",
+      "basicConstraints=critical,CA:TRUE",
+      "-addext",
+      "keyUsage=critical,keyCertSign,cRLSign",
+    ],
+    dir,
+  );
+  return pairOf(await readFile(join(dir, `${name}.crt`), "utf8"), await readFile(join(dir, `${name}.key`), "utf8"));
+}
 
 /** A test CA in a temp directory, and leaf certificates it signs. */
 export class Pki {
@@ -143,28 +172,7 @@ export class Pki {
     const dir = await mkdtemp(join(tmpdir(), "rennet-tls-"));
     try {
       await writeFile(join(dir, "req.cnf"), REQ_CONFIG);
-      await openssl(
-        [
-          "req",
-          "-config",
-          "req.cnf",
-          "-x509",
-          ...newKey("ec"),
-          "-nodes",
-          "-keyout",
-          "ca.key",
-          "-out",
-          "ca.crt",
-          "-days",
-          "3",
-          "-subj",
-          "/CN=rennet test CA",
-          ...CA_EXTENSIONS,
-        ],
-        dir,
-      );
-      const ca = pairOf(await readFile(join(dir, "ca.crt"), "utf8"), await readFile(join(dir, "ca.key"), "utf8"));
-      return new Pki(dir, ca);
+      return new Pki(dir, await makeCa(dir, "ca", "rennet test CA"));
     } catch (error) {
       await rm(dir, { recursive: true, force: true });
       throw error;
@@ -173,36 +181,7 @@ export class Pki {
 
   /** The intermediate CA (int.crt/int.key), made on first use. */
   intermediate(): Promise<KeyPair> {
-    this.#intermediate ??= (async () => {
-      await openssl(
-        [
-          "req",
-          "-config",
-          "req.cnf",
-          "-x509",
-          ...newKey("ec"),
-          "-nodes",
-          "-keyout",
-          "int.key",
-          "-out",
-          "int.crt",
-          "-CA",
-          "ca.crt",
-          "-CAkey",
-          "ca.key",
-          "-days",
-          "3",
-          "-subj",
-          "/CN=rennet test intermediate CA",
-          ...CA_EXTENSIONS,
-        ],
-        this.dir,
-      );
-      return pairOf(
-        await readFile(join(this.dir, "int.crt"), "utf8"),
-        await readFile(join(this.dir, "int.key"), "utf8"),
-      );
-    })();
+    this.#intermediate ??= makeCa(this.dir, "int", "rennet test intermediate CA", "ca");
     return this.#intermediate;
   }
 
@@ -330,18 +309,6 @@ export function withTls(ingress: Manifest, tls: readonly TlsSpec[]): Manifest {
       })),
     },
   };
-}
-
-/** The HTTPS port rennet logged in its "rennet is serving" line. */
-export function httpsPortOf(rennet: Rennet): number {
-  const serving = rennet.logs().find((line) => line.msg === "rennet is serving");
-  const port = Number(
-    String(serving?.https ?? "")
-      .split(":")
-      .pop(),
-  );
-  if (!Number.isInteger(port) || port <= 0) throw new Error(`no HTTPS port in the serving line\n${rennet.output()}`);
-  return port;
 }
 
 // --- clients -----------------------------------------------------------------------------------
