@@ -7,11 +7,12 @@
 
 import { createHash } from "node:crypto";
 import { constants } from "node:http2";
-import { Agent } from "node:https";
+import { Agent, request as httpsGet } from "node:https";
+import type { Readable } from "node:stream";
 import { connect as tlsConnect } from "node:tls";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type ClientOptions, WebSocket } from "ws";
-import type { Backend } from "./support/backends.js";
+import { type Backend, numberedBody } from "./support/backends.js";
 import { useHarness } from "./support/harness.js";
 import { eventually, parseRaw, sleep } from "./support/http.js";
 import { ingressClass, serviceWithEndpoints, simpleIngress } from "./support/manifests.js";
@@ -76,6 +77,36 @@ beforeAll(async () => {
 
 function sha1(data: Buffer): string {
   return createHash("sha1").update(data).digest("hex");
+}
+
+/** Reads `body` to its end, pausing `pauseMs` after every `every` bytes; bounded by 20 s. */
+function readSlowly(body: Readable, every: number, pauseMs: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let sinceLastPause = 0;
+    const timer = setTimeout(() => body.destroy(new Error("body not over within 20 s")), 20_000);
+    body.on("data", (chunk: Buffer) => {
+      parts.push(chunk);
+      sinceLastPause += chunk.length;
+      if (sinceLastPause < every) return;
+      sinceLastPause = 0;
+      body.pause();
+      setTimeout(() => body.resume(), pauseMs);
+    });
+    body.on("end", () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(parts));
+    });
+    body.on("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
+}
+
+/** The numbered bodies (see backends.ts) that did not arrive exactly as sent. */
+function misdelivered(bodies: readonly { kib: number; seed: number }[], received: readonly Buffer[]) {
+  return bodies.filter(({ kib, seed }, i) => !received[i]?.equals(numberedBody(kib, seed)));
 }
 
 describe("HTTP/2 clients", () => {
@@ -228,6 +259,29 @@ describe("HTTP/2 clients", () => {
     }
   });
 
+  it("read slowly on several streams at once and get every byte in place", async () => {
+    const session = await h2Session(httpsPort, { servername: HOST, ca: pki.ca.cert });
+    try {
+      const bodies = [0, 1, 2, 3].map((n) => ({ kib: 2048, seed: 200 + n }));
+      const received = await Promise.all(
+        bodies.map(({ kib, seed }) =>
+          readSlowly(
+            session.request({
+              ":method": "GET",
+              ":path": `/?do=numbered&kib=${kib}&seed=${seed}`,
+              ":authority": STREAM_HOST,
+            }),
+            128 * 1024,
+            10,
+          ),
+        ),
+      );
+      expect(misdelivered(bodies, received)).toEqual([]);
+    } finally {
+      await closeH2(session);
+    }
+  });
+
   it("download a large response at their own pace (flow control and backpressure)", async () => {
     const size = 6 * 1024 * 1024;
     const session = await h2Session(httpsPort, { servername: HOST, ca: pki.ca.cert });
@@ -363,6 +417,34 @@ describe("HTTP/1.1 over TLS", () => {
       expect(second.reusedSocket).toBe(true);
       expect(second.json<RecordedEcho>().bodyBytes).toBe(body.length);
       expect(second.json<RecordedEcho>().bodySha1).toBe(sha1(body));
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  it("reaches slow readers byte for byte over kept-alive connections", async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 2, ca: pki.ca.cert });
+    try {
+      const bodies = [0, 1, 2, 3, 4, 5].map((n) => ({ kib: n % 2 === 0 ? 2048 : 3, seed: 300 + n }));
+      const received = await Promise.all(
+        bodies.map(
+          ({ kib, seed }) =>
+            new Promise<Buffer>((resolve, reject) => {
+              const req = httpsGet({
+                host: "127.0.0.1",
+                port: httpsPort,
+                servername: STREAM_HOST,
+                path: `/?do=numbered&kib=${kib}&seed=${seed}`,
+                headers: { host: STREAM_HOST },
+                agent,
+              });
+              req.on("error", reject);
+              req.on("response", (res) => readSlowly(res, 128 * 1024, 10).then(resolve, reject));
+              req.end();
+            }),
+        ),
+      );
+      expect(misdelivered(bodies, received)).toEqual([]);
     } finally {
       agent.destroy();
     }
