@@ -99,7 +99,7 @@ describe("mistakes on the command line", () => {
   });
 
   it("without --manifests looks for a cluster, and says so when there is none", async () => {
-    const env = { ...process.env, HOME: await manifestsDir() };
+    const env: NodeJS.ProcessEnv = { ...process.env, HOME: await manifestsDir() };
     delete env.KUBECONFIG;
     delete env.KUBERNETES_SERVICE_HOST;
     delete env.KUBERNETES_SERVICE_PORT;

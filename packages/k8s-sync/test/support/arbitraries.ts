@@ -3,7 +3,15 @@
  * objects collide, replace each other and refer to each other often.
  */
 import fc from "fast-check";
-import type { KubeObject, Translation } from "../../src/index.js";
+import type {
+  EndpointSlice,
+  Ingress,
+  IngressClass,
+  KubeObject,
+  Secret,
+  Service,
+  Translation,
+} from "../../src/index.js";
 
 export const OPTIONS = { className: "rennet", defaultCertificate: "default/fallback" };
 const NAMESPACES = ["default", "shop"];
@@ -11,14 +19,14 @@ const SERVICES = ["web", "api", "gone"];
 const HOSTS = ["a.example.com", "b.example.com", "*.example.com", undefined];
 
 // Every object is built fresh from its parameters, so a changed version is a new object.
-export const ingressClass = (isDefault: boolean, controller: string): KubeObject => ({
+export const ingressClass = (isDefault: boolean, controller: string): IngressClass => ({
   apiVersion: "networking.k8s.io/v1",
   kind: "IngressClass",
   metadata: { name: "rennet", annotations: isDefault ? { "ingressclass.kubernetes.io/is-default-class": "true" } : {} },
   spec: { controller },
 });
 
-export const service = (namespace: string, name: string, portName: string, external: boolean): KubeObject => ({
+export const service = (namespace: string, name: string, portName: string, external: boolean): Service => ({
   apiVersion: "v1",
   kind: "Service",
   metadata: { namespace, name },
@@ -27,7 +35,13 @@ export const service = (namespace: string, name: string, portName: string, exter
     : { ports: [{ name: portName, port: 80 }] },
 });
 
-export const slice = (namespace: string, name: string, owner: string, ready: boolean[], port: number): KubeObject => ({
+export const slice = (
+  namespace: string,
+  name: string,
+  owner: string,
+  ready: boolean[],
+  port: number,
+): EndpointSlice => ({
   apiVersion: "discovery.k8s.io/v1",
   kind: "EndpointSlice",
   metadata: { namespace, name, labels: { "kubernetes.io/service-name": owner } },
@@ -48,7 +62,7 @@ export const ingress = (
   className: string | undefined,
   annotation: string | undefined,
   age: number,
-): KubeObject => ({
+): Ingress => ({
   apiVersion: "networking.k8s.io/v1",
   kind: "Ingress",
   metadata: {
@@ -73,7 +87,7 @@ export const ingress = (
   },
 });
 
-export const secret = (namespace: string, name: string, type: string, version: number): KubeObject => ({
+export const secret = (namespace: string, name: string, type: string, version: number): Secret => ({
   apiVersion: "v1",
   kind: "Secret",
   type,
