@@ -14,7 +14,8 @@ import { HOP_BY_HOP_HEADERS } from "@rennet/router";
 export interface ResponseSink {
   /** The final response's head (1xx heads are skipped): end-to-end headers only, flat [name, value, …]. */
   onHead(status: number, headers: string[]): void;
-  onBody(chunk: Buffer): void;
+  /** `last`: the body ends with this chunk (it completes the announced Content-Length). */
+  onBody(chunk: Buffer, last: boolean): void;
   /** The response ended; `reusable` says whether the connection may carry another request. */
   onEnd(reusable: boolean): void;
 }
@@ -236,19 +237,19 @@ export class ResponseParser {
 
   #body(data: Buffer, offset: number): number {
     if (this.#framing === UNTIL_CLOSE) {
-      this.#sink.onBody(offset === 0 ? data : data.subarray(offset));
+      this.#sink.onBody(offset === 0 ? data : data.subarray(offset), false);
       return data.length;
     }
     const available = data.length - offset;
     if (available <= this.#remaining) {
       this.#remaining -= available;
-      this.#sink.onBody(offset === 0 ? data : data.subarray(offset));
+      this.#sink.onBody(offset === 0 ? data : data.subarray(offset), this.#remaining === 0);
       if (this.#remaining === 0) this.#end();
       return data.length;
     }
     const end = offset + this.#remaining;
     this.#remaining = 0;
-    this.#sink.onBody(data.subarray(offset, end));
+    this.#sink.onBody(data.subarray(offset, end), true);
     this.#end();
     return end;
   }
@@ -282,7 +283,7 @@ export class ResponseParser {
   #chunkData(data: Buffer, offset: number): number {
     const take = Math.min(this.#remaining, data.length - offset);
     this.#remaining -= take;
-    this.#sink.onBody(offset === 0 && take === data.length ? data : data.subarray(offset, offset + take));
+    this.#sink.onBody(offset === 0 && take === data.length ? data : data.subarray(offset, offset + take), false);
     if (this.#remaining === 0) {
       this.#state = CHUNK_DATA_END;
       this.#remaining = 2;

@@ -24,9 +24,10 @@ export interface UpstreamHandler {
   onResponseStart(status: number, headers: string[]): void;
   /**
    * Return false when the client is full: if the response goes on past this
-   * read, reading pauses (onPaused) until `controller.resume(this)`.
+   * read, reading pauses (onPaused) until `controller.resume(this)`. `last`:
+   * the body ends with this chunk (onResponseEnd follows).
    */
-  onResponseData(chunk: Buffer): boolean;
+  onResponseData(chunk: Buffer, last: boolean): boolean;
   /** Reading paused because onResponseData returned false and the response is not over. */
   onPaused(): void;
   onResponseEnd(): void;
@@ -296,9 +297,9 @@ export class UpstreamConnection implements ResponseSink, UpstreamController {
     this.#handler?.onResponseStart(status, headers);
   }
 
-  onBody(chunk: Buffer): void {
+  onBody(chunk: Buffer, last: boolean): void {
     const handler = this.#handler;
-    if (handler !== null && !handler.onResponseData(chunk)) this.#full = true;
+    if (handler !== null && !handler.onResponseData(chunk, last)) this.#full = true;
   }
 
   onEnd(reusable: boolean): void {
