@@ -247,6 +247,7 @@ interface SourceResult {
     endAfterGcMB: number | null;
     heapAfterSync: HeapFigures;
     heapEnd: HeapFigures;
+    heapsAfterGc: HeapFigures[];
     /** Heap used right after a full GC (forced through the inspector): live data. */
     liveHeapMB: { afterSync: number | null; churnStart: number | null; end: number | null };
     liveHeapGrowthOverChurnMB: number | null;
@@ -274,6 +275,11 @@ interface HeapFigures {
   readonly oldSpaceUsedMB: number | null;
   /** Objects too big for the young generation (e.g. a Set of 30k entries) go here and die only in a full GC. */
   readonly largeObjectMB: number | null;
+  /** Committed old-generation pages: used + free space left in them by the GC (fragmentation). */
+  readonly oldSpaceTotalMB: number | null;
+  readonly codeSpaceTotalMB: number | null;
+  /** ArrayBuffers and other memory outside the V8 heap that V8 accounts for. */
+  readonly externalMB: number | null;
 }
 
 /** V8 heap figures from the admin /metrics (prom-client's default metrics). */
@@ -295,6 +301,9 @@ async function scrapeHeap(adminPort: number): Promise<HeapFigures> {
     newSpaceMB: get(/^rennet_nodejs_heap_space_size_total_bytes\{space="new"\}\s+(\S+)/m),
     oldSpaceUsedMB: get(/^rennet_nodejs_heap_space_size_used_bytes\{space="old"\}\s+(\S+)/m),
     largeObjectMB: get(/^rennet_nodejs_heap_space_size_used_bytes\{space="large_object"\}\s+(\S+)/m),
+    oldSpaceTotalMB: get(/^rennet_nodejs_heap_space_size_total_bytes\{space="old"\}\s+(\S+)/m),
+    codeSpaceTotalMB: get(/^rennet_nodejs_heap_space_size_total_bytes\{space="code"\}\s+(\S+)/m),
+    externalMB: get(/^rennet_nodejs_external_memory_bytes\s+(\S+)/m),
   };
 }
 
@@ -394,11 +403,15 @@ async function runSource(kind: "manifests" | "api", backends: Backends, double: 
   const afterSync = rennet.sample();
   const heapAfterSync = await scrapeHeap(rennet.adminPort);
   const gcMs: number[] = [];
+  /** The V8 heap right after each forced full GC: after sync, at churn start, at the end. */
+  const heapsAfterGc: HeapFigures[] = [];
   const live = async () => {
     const took = await rennet.collectGarbage().catch(() => undefined);
     if (took === undefined) return null;
     gcMs.push(took);
-    return (await scrapeHeap(rennet.adminPort)).heapUsedMB;
+    const heap = await scrapeHeap(rennet.adminPort);
+    heapsAfterGc.push(heap);
+    return heap.heapUsedMB;
   };
   const liveAfterSync = await live();
 
@@ -547,6 +560,7 @@ async function runSource(kind: "manifests" | "api", backends: Backends, double: 
       endAfterGcMB: endAfterGc ? endAfterGc.rss / MB : null,
       heapAfterSync,
       heapEnd,
+      heapsAfterGc,
       liveHeapMB: { afterSync: liveAfterSync, churnStart: liveChurnStart, end: liveEnd },
       liveHeapGrowthOverChurnMB: liveEnd !== null && liveChurnStart !== null ? liveEnd - liveChurnStart : null,
       gcMs,
