@@ -51,24 +51,6 @@ const CHUNKED =
   "5\r\nhello\r\n7;ext=1\r\n, world\r\n0\r\nX-Trailer: t\r\n\r\n";
 
 describe("the upstream response parser", () => {
-  it("marks the chunk that completes a Content-Length body as the last one, and no chunk of other framings", () => {
-    const lastFlags = (pieces: string[]): boolean[] => {
-      const flags: boolean[] = [];
-      const parser = new ResponseParser({ onHead() {}, onBody: (_chunk, last) => flags.push(last), onEnd() {} });
-      parser.reset(false);
-      for (const piece of pieces) parser.execute(Buffer.from(piece, "latin1"));
-      return flags;
-    };
-    const wire = "HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nhello world";
-    for (const pieces of everySplit(wire)) {
-      const flags = lastFlags(pieces);
-      expect(flags.at(-1)).toBe(true);
-      expect(flags.slice(0, -1).every((last) => !last)).toBe(true);
-    }
-    expect(lastFlags([CHUNKED]).some((last) => last)).toBe(false);
-    expect(lastFlags(["HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the close"]).some((last) => last)).toBe(false);
-  });
-
   it("reads a Content-Length body whatever the reads' boundaries", () => {
     const wire = "HTTP/1.1 201 Created\r\nContent-Length: 11\r\nX-Id: 7\r\n\r\nhello world";
     for (const pieces of everySplit(wire)) {

@@ -14,8 +14,7 @@ import { HOP_BY_HOP_HEADERS } from "@rennet/router";
 export interface ResponseSink {
   /** The final response's head (1xx heads are skipped): end-to-end headers only, flat [name, value, …]. */
   onHead(status: number, headers: string[]): void;
-  /** `last`: the body ends with this chunk (it completes the announced Content-Length). */
-  onBody(chunk: Buffer, last: boolean): void;
+  onBody(chunk: Buffer): void;
   /** The response ended; `reusable` says whether the connection may carry another request. */
   onEnd(reusable: boolean): void;
 }
@@ -237,19 +236,19 @@ export class ResponseParser {
 
   #body(data: Buffer, offset: number): number {
     if (this.#framing === UNTIL_CLOSE) {
-      this.#sink.onBody(offset === 0 ? data : data.subarray(offset), false);
+      this.#sink.onBody(offset === 0 ? data : data.subarray(offset));
       return data.length;
     }
     const available = data.length - offset;
     if (available <= this.#remaining) {
       this.#remaining -= available;
-      this.#sink.onBody(offset === 0 ? data : data.subarray(offset), this.#remaining === 0);
+      this.#sink.onBody(offset === 0 ? data : data.subarray(offset));
       if (this.#remaining === 0) this.#end();
       return data.length;
     }
     const end = offset + this.#remaining;
     this.#remaining = 0;
-    this.#sink.onBody(data.subarray(offset, end), true);
+    this.#sink.onBody(data.subarray(offset, end));
     this.#end();
     return end;
   }
@@ -283,7 +282,7 @@ export class ResponseParser {
   #chunkData(data: Buffer, offset: number): number {
     const take = Math.min(this.#remaining, data.length - offset);
     this.#remaining -= take;
-    this.#sink.onBody(offset === 0 && take === data.length ? data : data.subarray(offset, offset + take), false);
+    this.#sink.onBody(offset === 0 && take === data.length ? data : data.subarray(offset, offset + take));
     if (this.#remaining === 0) {
       this.#state = CHUNK_DATA_END;
       this.#remaining = 2;

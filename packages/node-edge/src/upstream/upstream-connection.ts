@@ -24,10 +24,9 @@ export interface UpstreamHandler {
   onResponseStart(status: number, headers: string[]): void;
   /**
    * Return false when the client is full: if the response goes on past this
-   * read, reading pauses (onPaused) until `controller.resume(this)`. `last`:
-   * the body ends with this chunk (onResponseEnd follows).
+   * read, reading pauses (onPaused) until `controller.resume(this)`.
    */
-  onResponseData(chunk: Buffer, last: boolean): boolean;
+  onResponseData(chunk: Buffer): boolean;
   /** Reading paused because onResponseData returned false and the response is not over. */
   onPaused(): void;
   onResponseEnd(): void;
@@ -297,9 +296,9 @@ export class UpstreamConnection implements ResponseSink, UpstreamController {
     this.#handler?.onResponseStart(status, headers);
   }
 
-  onBody(chunk: Buffer, last: boolean): void {
+  onBody(chunk: Buffer): void {
     const handler = this.#handler;
-    if (handler !== null && !handler.onResponseData(chunk, last)) this.#full = true;
+    if (handler !== null && !handler.onResponseData(chunk)) this.#full = true;
   }
 
   onEnd(reusable: boolean): void {
