@@ -59,6 +59,7 @@ export class DataPlane {
       connectTimeoutMs: options.connectTimeoutMs,
       responseTimeoutMs: options.responseTimeoutMs,
       connectionsPerEndpoint: 256,
+      ownReadBuffers: ownReadBuffersFromEnv(),
     });
     const fields = options.worker !== undefined ? { worker: options.worker } : undefined;
     const observer = options.accessLog === "json" ? observers(metrics, accessLog(fields)) : metrics;
@@ -120,4 +121,14 @@ export class DataPlane {
     await this.upstreams.close();
     return outcome;
   }
+}
+
+/**
+ * 256 connections with read memory of their own (8 MB at most); the rest share
+ * one buffer. RENNET_UPSTREAM_OWN_READ_BUFFERS sets another number (tests use
+ * 0 to send every read through the shared buffer).
+ */
+function ownReadBuffersFromEnv(): number {
+  const value = Number(process.env.RENNET_UPSTREAM_OWN_READ_BUFFERS ?? "256");
+  return Number.isInteger(value) && value >= 0 ? value : 256;
 }

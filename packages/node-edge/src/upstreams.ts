@@ -1,10 +1,16 @@
+import { ReadBuffers } from "./upstream/read-buffers.js";
 import { UpstreamPool } from "./upstream/upstream-pool.js";
+
+/** 32 KiB: a 16 KiB response and its head in one read. */
+const READ_BUFFER_BYTES = 32 * 1024;
 
 export interface UpstreamOptions {
   readonly connectTimeoutMs: number;
   readonly responseTimeoutMs: number;
   /** Connections kept per endpoint. */
   readonly connectionsPerEndpoint: number;
+  /** Connections (over all endpoints) that get read memory of their own (see ReadBuffers). */
+  readonly ownReadBuffers: number;
 }
 
 /**
@@ -13,12 +19,14 @@ export interface UpstreamOptions {
  */
 export class Upstreams {
   readonly #options: UpstreamOptions;
+  readonly #readBuffers: ReadBuffers;
   readonly #pools = new Map<string, UpstreamPool>();
   readonly #inFlight = new Map<string, number>();
   readonly #used = new Map<string, number>();
 
   constructor(options: UpstreamOptions) {
     this.#options = options;
+    this.#readBuffers = new ReadBuffers(READ_BUFFER_BYTES, options.ownReadBuffers);
   }
 
   pool(endpoint: { readonly origin: string; readonly host: string; readonly port: number }): UpstreamPool {
@@ -31,6 +39,7 @@ export class Upstreams {
         idleTimeoutMs: 4_000,
         connectTimeoutMs: this.#options.connectTimeoutMs,
         responseTimeoutMs: this.#options.responseTimeoutMs,
+        readBuffers: this.#readBuffers,
       });
       this.#pools.set(endpoint.origin, pool);
     }

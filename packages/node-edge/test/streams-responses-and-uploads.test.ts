@@ -16,6 +16,7 @@ import type { Rennet } from "./support/rennet.js";
 const harness = useHarness("all");
 let rennet: Rennet;
 let app: Backend;
+let manifests: string;
 const MIB = 1024 * 1024;
 const RSS_GROWTH_LIMIT = 64 * MIB;
 
@@ -27,6 +28,7 @@ beforeAll(async () => {
     ...serviceWithEndpoints("app", app.port, ["127.0.0.2"]),
     simpleIngress("app", "app.test", "app"),
   ]);
+  manifests = dir.dir;
   rennet = await harness.rennet({ manifests: [dir.dir] });
 });
 
@@ -144,10 +146,10 @@ describe("streaming responses", () => {
   });
 });
 
-/** GETs `path` through rennet, reading slowly: a pause of `pauseMs` after every `every` bytes. */
-function slowDownload(path: string, every: number, pauseMs: number): Promise<Buffer> {
+/** GETs `path` through the rennet on `port`, reading slowly: a pause of `pauseMs` after every `every` bytes. */
+function slowDownload(port: number, path: string, every: number, pauseMs: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: "127.0.0.1", port: rennet.httpPort, path, headers: { host: "app.test" } });
+    const req = httpRequest({ host: "127.0.0.1", port, path, headers: { host: "app.test" } });
     const timer = setTimeout(() => req.destroy(new Error(`${path} not over within 20 s`)), 20_000);
     req.on("error", (error) => {
       clearTimeout(timer);
@@ -215,21 +217,32 @@ function upload(mib: number): Promise<{ echo: Echo; sha1: string }> {
 }
 
 describe("responses through reused upstream connections", () => {
-  it("reach slow readers byte for byte, while other responses go through the same connections", async () => {
-    // Slow readers leave chunks queued on their sockets while the upstream connection reads on:
-    // the bytes a client is still owed must never be overwritten by what comes next.
-    for (let round = 0; round < 2; round++) {
-      const large = [0, 1, 2, 3].map((n) => ({ kib: 4096, seed: round * 100 + n }));
-      const small = Array.from({ length: 60 }, (_, n) => ({ kib: 1 + (n % 24), seed: round * 100 + 10 + n }));
-      const received = await Promise.all(
-        [...large, ...small].map(({ kib, seed }) =>
-          slowDownload(`/?do=numbered&kib=${kib}&seed=${seed}`, 128 * 1024, 10),
-        ),
-      );
-      const wrong = [...large, ...small].filter(({ kib, seed }, i) => !received[i]?.equals(numberedBody(kib, seed)));
-      expect(wrong).toEqual([]);
-    }
-  });
+  it.each([
+    { connections: "each with read memory of its own", own: undefined },
+    { connections: "two with read memory of their own, the others sharing one buffer", own: "2" },
+    { connections: "all sharing one read buffer", own: "0" },
+  ])(
+    "reach slow readers byte for byte, while other responses go through the same connections ($connections)",
+    async ({ own }) => {
+      const proxy =
+        own === undefined
+          ? rennet
+          : await harness.rennet({ manifests: [manifests], env: { RENNET_UPSTREAM_OWN_READ_BUFFERS: own } });
+      // Slow readers leave chunks queued on their sockets while the upstream connection reads on:
+      // the bytes a client is still owed must never be overwritten by what comes next.
+      for (let round = 0; round < 2; round++) {
+        const large = [0, 1, 2, 3].map((n) => ({ kib: 4096, seed: round * 100 + n }));
+        const small = Array.from({ length: 60 }, (_, n) => ({ kib: 1 + (n % 24), seed: round * 100 + 10 + n }));
+        const received = await Promise.all(
+          [...large, ...small].map(({ kib, seed }) =>
+            slowDownload(proxy.httpPort, `/?do=numbered&kib=${kib}&seed=${seed}`, 128 * 1024, 10),
+          ),
+        );
+        const wrong = [...large, ...small].filter(({ kib, seed }, i) => !received[i]?.equals(numberedBody(kib, seed)));
+        expect(wrong).toEqual([]);
+      }
+    },
+  );
 });
 
 describe("streaming uploads", () => {

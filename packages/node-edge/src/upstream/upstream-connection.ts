@@ -1,5 +1,6 @@
 import { connect, type Socket } from "node:net";
 import type { Readable } from "node:stream";
+import type { ReadBuffers } from "./read-buffers.js";
 import { ResponseParseError, ResponseParser, type ResponseSink } from "./response-parser.js";
 import { UpstreamError } from "./upstream-errors.js";
 
@@ -68,18 +69,10 @@ export interface ConnectionOptions {
   readonly connectTimeoutMs: number;
   /** Inactivity allowed while a request is in flight (no byte either way). */
   readonly responseTimeoutMs: number;
+  readonly readBuffers: ReadBuffers;
 }
 
 const CRLF = "\r\n";
-/**
- * Each connection reads into memory of its own, reused from read to read:
- * Node's default allocates a new buffer per read (64 KiB, trimmed), external
- * memory that drove a full GC every ~0.6 s at one core's rate of 16 KiB
- * responses under --heap-growing-percent=25 (see bin/rennet.mjs). 32 KiB holds
- * a 16 KiB response with its head in one read; busy and idle (< 4 s)
- * connections each hold one.
- */
-const READ_BUFFER_BYTES = 32 * 1024;
 const LAST_CHUNK = "0\r\n\r\n";
 
 /**
@@ -108,13 +101,16 @@ export class UpstreamConnection implements ResponseSink, UpstreamController {
   #full = false;
   /** When the connection last went idle (Date.now), for the pool's idle limit. */
   idleSince = 0;
-  #readBuffer: Buffer | null = null;
-  /** The handler still holds chunks of the last read: the next read goes into new memory. */
-  #readBufferHeld = false;
+  readonly #readBuffers: ReadBuffers;
+  /** This connection's own read memory, when it got some (see ReadBuffers). */
+  #own: Buffer | null = null;
+  /** The handler still holds chunks of the last read into #own: the next read goes into new memory. */
+  #ownHeld = false;
 
   constructor(owner: ConnectionOwner, options: ConnectionOptions) {
     this.#owner = owner;
     this.#responseTimeoutMs = options.responseTimeoutMs;
+    this.#readBuffers = options.readBuffers;
     this.#parser = new ResponseParser(this);
     this.#socket = connect({
       host: options.host,
@@ -234,25 +230,32 @@ export class UpstreamConnection implements ResponseSink, UpstreamController {
 
   /** Called by the socket before the first read and after each one. */
   #nextReadBuffer(): Buffer {
-    if (this.#readBuffer === null || this.#readBufferHeld) {
-      this.#readBuffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
-      this.#readBufferHeld = false;
-    }
-    return this.#readBuffer;
+    const buffers = this.#readBuffers;
+    if (this.#own === null) this.#own = buffers.takeOwn();
+    else if (this.#ownHeld) this.#own = buffers.replaceOwn();
+    this.#ownHeld = false;
+    return this.#own ?? buffers.shared;
   }
 
   /** Returns true: pausing is done with socket.pause() where needed, not by the return value. */
   #onRead(bytes: number, buffer: Uint8Array): boolean {
-    this.#onData((buffer as Buffer).subarray(0, bytes));
+    const view = (buffer as Buffer).subarray(0, bytes);
+    if (buffer === this.#readBuffers.shared) {
+      // Every connection without own memory reads here next: its bytes leave it now.
+      this.#onData(Buffer.from(view));
+    } else if (!this.#onData(view)) {
+      this.#ownHeld = true;
+    }
     return true;
   }
 
-  #onData(data: Buffer): void {
+  /** Returns whether the handler is done with `data` (see UpstreamHandler.onReadEnd). */
+  #onData(data: Buffer): boolean {
     const handler = this.#handler;
     if (handler === null) {
       // Bytes nobody asked for: the connection is out of step.
       this.#socket.destroy();
-      return;
+      return true;
     }
     this.#received = true;
     this.#parse(handler, data);
@@ -266,7 +269,7 @@ export class UpstreamConnection implements ResponseSink, UpstreamController {
       }
     }
     // Whatever this read produced has been handed over: the handler may flush it as one write.
-    if (!handler.onReadEnd()) this.#readBufferHeld = true;
+    return handler.onReadEnd();
   }
 
   #parse(handler: UpstreamHandler, data: Buffer): void {
@@ -349,6 +352,10 @@ export class UpstreamConnection implements ResponseSink, UpstreamController {
   }
 
   #onClose(): void {
+    if (this.#own !== null) {
+      this.#own = null;
+      this.#readBuffers.releaseOwn();
+    }
     if (this.#handler !== null) {
       this.#fail(new UpstreamError("RENNET_UPSTREAM_CLOSED", "the upstream closed the connection"));
     }

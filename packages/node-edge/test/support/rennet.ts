@@ -197,6 +197,8 @@ export interface StartOptions {
   readonly args?: readonly string[];
   /** Bound on the start-up. Default 10 s. */
   readonly timeoutMs?: number;
+  /** Environment variables added to the test process's own. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** Starts `rennet serve` and resolves once it logs that it is serving. */
@@ -204,7 +206,8 @@ export async function startRennet(options: StartOptions): Promise<Rennet> {
   const args = ["serve", "--bind", "127.0.0.1", "--http-port", "0", "--https-port", "0", "--admin-port", "0"];
   for (const path of options.manifests) args.push("--manifests", path);
   args.push(...(options.args ?? []));
-  return untilServing(new Rennet(args), options.timeoutMs);
+  const env = options.env === undefined ? undefined : { ...process.env, ...options.env };
+  return untilServing(new Rennet(args, env), options.timeoutMs);
 }
 
 /**
