@@ -73,10 +73,13 @@ export class WorkerGroup {
 
   /** True when every worker listens and has applied generation `generation` or a later one. */
   hasApplied(generation: number): boolean {
+    return this.#allListening() && [...this.#workers.values()].every((state) => state.generation >= generation);
+  }
+
+  /** True when every worker there should be is running and listening. */
+  #allListening(): boolean {
     if (this.#workers.size < this.#options.count) return false;
-    for (const state of this.#workers.values()) {
-      if (state.ports === null || state.generation < generation) return false;
-    }
+    for (const state of this.#workers.values()) if (state.ports === null) return false;
     return true;
   }
 
@@ -155,7 +158,7 @@ export class WorkerGroup {
         break;
       case "rennet:listening":
         state.ports = { http: message.http, https: message.https };
-        if (this.#listening !== undefined && this.hasApplied(-1)) {
+        if (this.#listening !== undefined && this.#allListening()) {
           this.#listening(state.ports);
           this.#listening = undefined;
         }
