@@ -8,8 +8,9 @@ import { request as httpRequest } from "node:http";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { beforeAll, describe, expect, it } from "vitest";
-import { type Backend, type Echo, numberedBody } from "./support/backends.js";
+import { type Backend, type Echo, misdelivered } from "./support/backends.js";
 import { useHarness } from "./support/harness.js";
+import { readSlowly } from "./support/http.js";
 import { ingressClass, serviceWithEndpoints, simpleIngress } from "./support/manifests.js";
 import type { Rennet } from "./support/rennet.js";
 
@@ -150,27 +151,15 @@ describe("streaming responses", () => {
 function slowDownload(port: number, path: string, every: number, pauseMs: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: "127.0.0.1", port, path, headers: { host: "app.test" } });
-    const timer = setTimeout(() => req.destroy(new Error(`${path} not over within 20 s`)), 20_000);
+    // readSlowly bounds the body; this bounds the wait for the response head.
+    const timer = setTimeout(() => req.destroy(new Error(`no response to ${path} within 20 s`)), 20_000);
     req.on("error", (error) => {
       clearTimeout(timer);
       reject(error);
     });
     req.on("response", (res) => {
-      const parts: Buffer[] = [];
-      let sinceLastPause = 0;
-      res.on("data", (chunk: Buffer) => {
-        parts.push(chunk);
-        sinceLastPause += chunk.length;
-        if (sinceLastPause < every) return;
-        sinceLastPause = 0;
-        res.pause();
-        setTimeout(() => res.resume(), pauseMs);
-      });
-      res.on("end", () => {
-        clearTimeout(timer);
-        resolve(Buffer.concat(parts));
-      });
-      res.on("error", reject);
+      clearTimeout(timer);
+      readSlowly(res, every, pauseMs).then(resolve, reject);
     });
     req.end();
   });
@@ -238,8 +227,7 @@ describe("responses through reused upstream connections", () => {
             slowDownload(proxy.httpPort, `/?do=numbered&kib=${kib}&seed=${seed}`, 128 * 1024, 10),
           ),
         );
-        const wrong = [...large, ...small].filter(({ kib, seed }, i) => !received[i]?.equals(numberedBody(kib, seed)));
-        expect(wrong).toEqual([]);
+        expect(misdelivered([...large, ...small], received)).toEqual([]);
       }
     },
   );

@@ -8,13 +8,12 @@
 import { createHash } from "node:crypto";
 import { constants } from "node:http2";
 import { Agent, request as httpsGet } from "node:https";
-import type { Readable } from "node:stream";
 import { connect as tlsConnect } from "node:tls";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type ClientOptions, WebSocket } from "ws";
-import { type Backend, numberedBody } from "./support/backends.js";
+import { type Backend, misdelivered } from "./support/backends.js";
 import { useHarness } from "./support/harness.js";
-import { eventually, parseRaw, sleep } from "./support/http.js";
+import { eventually, parseRaw, readSlowly, sleep } from "./support/http.js";
 import { ingressClass, serviceWithEndpoints, simpleIngress } from "./support/manifests.js";
 import type { Rennet } from "./support/rennet.js";
 import {
@@ -77,36 +76,6 @@ beforeAll(async () => {
 
 function sha1(data: Buffer): string {
   return createHash("sha1").update(data).digest("hex");
-}
-
-/** Reads `body` to its end, pausing `pauseMs` after every `every` bytes; bounded by 20 s. */
-function readSlowly(body: Readable, every: number, pauseMs: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    let sinceLastPause = 0;
-    const timer = setTimeout(() => body.destroy(new Error("body not over within 20 s")), 20_000);
-    body.on("data", (chunk: Buffer) => {
-      parts.push(chunk);
-      sinceLastPause += chunk.length;
-      if (sinceLastPause < every) return;
-      sinceLastPause = 0;
-      body.pause();
-      setTimeout(() => body.resume(), pauseMs);
-    });
-    body.on("end", () => {
-      clearTimeout(timer);
-      resolve(Buffer.concat(parts));
-    });
-    body.on("error", (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-  });
-}
-
-/** The numbered bodies (see backends.ts) that did not arrive exactly as sent. */
-function misdelivered(bodies: readonly { kib: number; seed: number }[], received: readonly Buffer[]) {
-  return bodies.filter(({ kib, seed }, i) => !received[i]?.equals(numberedBody(kib, seed)));
 }
 
 describe("HTTP/2 clients", () => {

@@ -93,6 +93,11 @@ export function numberedBody(kib: number, seed: number): Buffer {
   return body;
 }
 
+/** The numbered bodies (see backends.ts) that did not arrive exactly as sent. */
+export function misdelivered(bodies: readonly { kib: number; seed: number }[], received: readonly Buffer[]) {
+  return bodies.filter(({ kib, seed }, i) => !received[i]?.equals(numberedBody(kib, seed)));
+}
+
 const MIB = 1024 * 1024;
 
 export async function startBackend(options: BackendOptions): Promise<Backend> {

@@ -4,6 +4,7 @@
  */
 import { type Agent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from "node:http";
 import { connect } from "node:net";
+import type { Readable } from "node:stream";
 
 export interface Reply {
   readonly status: number;
@@ -218,4 +219,29 @@ export function metricValue(text: string, name: string, labels: Record<string, s
     }
   }
   return undefined;
+}
+
+/** Reads `body` to its end, pausing `pauseMs` after every `every` bytes; bounded by 20 s. */
+export function readSlowly(body: Readable, every: number, pauseMs: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let sinceLastPause = 0;
+    const timer = setTimeout(() => body.destroy(new Error("body not over within 20 s")), 20_000);
+    body.on("data", (chunk: Buffer) => {
+      parts.push(chunk);
+      sinceLastPause += chunk.length;
+      if (sinceLastPause < every) return;
+      sinceLastPause = 0;
+      body.pause();
+      setTimeout(() => body.resume(), pauseMs);
+    });
+    body.on("end", () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(parts));
+    });
+    body.on("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
 }
