@@ -62,18 +62,18 @@ export class ResponseForwarder implements UpstreamHandler {
   readonly #extraHeaders: readonly string[] | null;
   /**
    * Over TLS (HTTP/1.1 or HTTP/2) a write completes only once the encrypted
-   * bytes are out, later than the read ends, so every read would keep its
-   * memory: chunks are copied instead (the allocation Node's own reads make
-   * anyway, small ones from its buffer pool) and the read memory stays free.
+   * bytes are out, later than the read ends, so every read would keep the
+   * connection's memory: the connection hands over copies instead (the
+   * allocation Node's own reads make anyway).
    */
-  readonly #copyChunks: boolean;
+  readonly keepsChunks: boolean;
 
   /** `extraHeaders` (flat name/value list) are added to the response, e.g. Strict-Transport-Security. */
   constructor(res: ServerResponse, listener: ForwardListener, extraHeaders: readonly string[] | null = null) {
     this.#res = res;
     this.#listener = listener;
     this.#extraHeaders = extraHeaders;
-    this.#copyChunks = (res.socket as TLSSocket | null)?.encrypted === true;
+    this.keepsChunks = (res.socket as TLSSocket | null)?.encrypted === true;
   }
 
   /** Called when the client goes away: the upstream request is aborted. */
@@ -109,7 +109,7 @@ export class ResponseForwarder implements UpstreamHandler {
     // Corked until the read ends: one write per read, and none of Node's own
     // cork-until-next-tick, so whether the chunks went out is known at onReadEnd.
     this.#cork();
-    return this.#res.write(this.#copyChunks ? Buffer.from(chunk) : chunk);
+    return this.#res.write(chunk);
   }
 
   #cork(): void {
@@ -139,8 +139,8 @@ export class ResponseForwarder implements UpstreamHandler {
       this.#corked = false;
       res.uncork();
     }
-    // The chunks are the connection's read memory: done with them only once nothing is queued.
-    return this.#copyChunks || (!res.destroyed && res.writableLength === 0);
+    // Views of the connection's read memory: done with them only once nothing is queued.
+    return !res.destroyed && res.writableLength === 0;
   }
 
   onResponseError(error: Error): void {

@@ -19,6 +19,11 @@ export interface UpstreamRequest {
 
 /** The receiving side of one exchange; every method is called at most once per request except onResponseData. */
 export interface UpstreamHandler {
+  /**
+   * Its writes complete only after the read that produced them ends (TLS,
+   * HTTP/2): it gets copies, not views of the connection's read memory.
+   */
+  readonly keepsChunks: boolean;
   /** A connection took the request: `controller` aborts it and pauses or resumes its response. */
   onRequestStart(controller: UpstreamController): void;
   /** The final response head, end-to-end headers only. */
@@ -240,8 +245,9 @@ export class UpstreamConnection implements ResponseSink, UpstreamController {
   /** Returns true: pausing is done with socket.pause() where needed, not by the return value. */
   #onRead(bytes: number, buffer: Uint8Array): boolean {
     const view = (buffer as Buffer).subarray(0, bytes);
-    if (buffer === this.#readBuffers.shared) {
-      // Every connection without own memory reads here next: its bytes leave it now.
+    // Copied where the bytes must outlive this read: the shared memory is every other limited
+    // connection's next read, and a handler that keeps chunks would pin the own memory each time.
+    if (buffer === this.#readBuffers.shared || this.#handler?.keepsChunks === true) {
       this.#onData(Buffer.from(view));
     } else if (!this.#onData(view)) {
       this.#ownHeld = true;
