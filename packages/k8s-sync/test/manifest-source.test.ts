@@ -367,6 +367,23 @@ describe("how soon a change applies", () => {
     await applied(r, ["Service default/web:82"]);
   });
 
+  test("a directory removed and made again at once, maybe with the same inode, is watched again", async () => {
+    // No scan runs between the removal and the mkdir, so the new directory can only be told from
+    // the old one by the removal itself: filesystems hand a freed inode number straight out again.
+    const root = await dir();
+    await mkdir(join(root, "sub"));
+    await writeFile(join(root, "sub", "web.yaml"), serviceYaml("web", 80));
+    const r = await started({ paths: [root], settleMs: 100, rescanMs: 60_000 });
+    await rm(join(root, "sub"), { recursive: true });
+    await mkdir(join(root, "sub"));
+    await sleep(50);
+    await writeFile(join(root, "sub", "web.yaml"), serviceYaml("web", 81));
+    await applied(r, ["Service default/web:81"]);
+    await writeFile(join(root, "sub", ".next.tmp"), serviceYaml("web", 82));
+    await rename(join(root, "sub", ".next.tmp"), join(root, "sub", "web.yaml"));
+    await applied(r, ["Service default/web:82"]);
+  });
+
   test("a file in a directory created after start() is seen without the periodic rescan", async () => {
     const root = await dir();
     const r = await started({ paths: [root], settleMs: 100, rescanMs: 60_000 });

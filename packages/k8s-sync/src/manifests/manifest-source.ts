@@ -333,6 +333,21 @@ export class ManifestSource {
     return added;
   }
 
+  /**
+   * Drops a watch whose directory (or link target) was removed or moved: an
+   * inotify watch ends with its inode. The inode number alone cannot tell:
+   * a directory removed and made again before a scan looks often gets the
+   * freed number back, and its key would keep the dead watch forever. A
+   * child named like the directory itself looks the same here and costs
+   * one needless new watch. The next scan (the caller schedules it) watches
+   * whatever is at the path now.
+   */
+  #retire(key: string, watcher: FSWatcher): void {
+    if (this.#watchers.get(key) !== watcher) return;
+    watcher.close();
+    this.#watchers.delete(key);
+  }
+
   // Never postpones a scan already due sooner: with files changing every 50 ms,
   // a sliding debounce would put the next scan off for as long as they change.
   #schedule(delay: number): void {
@@ -380,18 +395,31 @@ export class ManifestSource {
         // Keyed by inode too: a directory removed and made again needs a new watch.
         for (const dir of dirs) {
           const ino = statSync(dir, { throwIfNoEntry: false })?.ino;
-          if (ino !== undefined) wanted.set(`dir\0${dir}\0${ino}`, () => watch(dir, onEvent));
+          if (ino === undefined) continue;
+          const key = `dir\0${dir}\0${ino}`;
+          const self = basename(dir);
+          wanted.set(key, () => {
+            const watcher = watch(dir, (_event, changed) => {
+              if (changed === null || changed === self) this.#retire(key, watcher);
+              onEvent();
+            });
+            return watcher;
+          });
         }
       } else {
         present.add(path);
         if (lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink()) links.add(path);
         const name = basename(path);
-        const ino = statSync(dirname(path), { throwIfNoEntry: false })?.ino;
-        wanted.set(`file\0${path}\0${ino}`, () =>
-          watch(dirname(path), (_event, changed) => {
-            if (changed === null || changed === name) onEvent();
-          }),
-        );
+        const parent = dirname(path);
+        const self = basename(parent);
+        const key = `file\0${path}\0${statSync(parent, { throwIfNoEntry: false })?.ino}`;
+        wanted.set(key, () => {
+          const watcher = watch(parent, (_event, changed) => {
+            if (changed === null || changed === self) this.#retire(key, watcher);
+            if (changed === null || changed === name || changed === self) onEvent();
+          });
+          return watcher;
+        });
       }
     }
     let broken = false;
@@ -400,7 +428,17 @@ export class ManifestSource {
     for (const file of present) {
       const info = statSync(file, { throwIfNoEntry: false });
       if (info === undefined) continue;
-      if (links.has(file)) wanted.set(`link\0${file}\0${info.ino}`, () => watch(file, onEvent));
+      if (links.has(file)) {
+        const key = `link\0${file}\0${info.ino}`;
+        wanted.set(key, () => {
+          // On a file, "rename" means the file itself was moved or deleted: its watch is over.
+          const watcher = watch(file, (event) => {
+            if (event === "rename") this.#retire(key, watcher);
+            onEvent();
+          });
+          return watcher;
+        });
+      }
       const signature = `${info.ino}:${info.size}:${info.mtimeMs}`;
       const previous = this.#files.get(file);
       if (previous?.signature === signature) {
