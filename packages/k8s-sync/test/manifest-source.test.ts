@@ -352,6 +352,21 @@ describe("how soon a change applies", () => {
     await applied(r, ["Service default/web:81"]);
   });
 
+  test("a link target deleted and written anew, maybe with the same inode, is watched again", async () => {
+    const root = await dir();
+    const elsewhere = await dir();
+    const target = join(elsewhere, "web.yaml");
+    await writeFile(target, serviceYaml("web", 80));
+    await symlink(target, join(root, "web.yaml"));
+    const r = await started({ paths: [root], settleMs: 100, rescanMs: 60_000 });
+    await rm(target);
+    await writeFile(target, serviceYaml("web", 81));
+    await applied(r, ["Service default/web:81"]);
+    // Rewritten in place: only a live watch on the target sees this before the rescan.
+    await writeFile(target, serviceYaml("web", 82));
+    await applied(r, ["Service default/web:82"]);
+  });
+
   test("a directory removed and made again is watched again", async () => {
     const root = await dir();
     await mkdir(join(root, "sub"));

@@ -289,8 +289,9 @@ export class ManifestSource {
    * lands on the old inode's watch, which is gone after the first time), so
    * such a change would wait for the next unrelated event. A directory watch
    * reports the name of whatever is created, renamed in, written or removed.
-   * Returns whether a directory watch was added (its directory may have
-   * received files before the watch began).
+   * Returns whether a watch was added: what it watches may have changed
+   * between this scan's stat and the watch's start (a directory that just
+   * appeared may have received files, a link target been rewritten).
    */
   #watch(wanted: ReadonlyMap<string, () => FSWatcher>): boolean {
     for (const [key, watcher] of this.#watchers) {
@@ -315,7 +316,7 @@ export class ManifestSource {
         });
         this.#watchers.set(key, watcher);
         this.#watchFailed.delete(key);
-        if (key.startsWith("dir\0")) added = true;
+        added = true;
       } catch (error) {
         // Gone since the listing (the next scan sees that), or out of inotify watches: the
         // periodic rescan still finds changes. Logged once per path.
@@ -534,7 +535,7 @@ export class ManifestSource {
     }
     for (const file of this.#seen.keys()) if (!present.has(file)) this.#seen.delete(file);
     if (this.#closed) return;
-    // A directory that just appeared may have received files before its watch began.
+    // What a new watch covers may have changed before it began.
     if (this.#watch(wanted) && !initial) again = true;
     if (again) this.#schedule(this.#options.debounceMs ?? 5);
     if (unsettled > 0) this.#schedule(Math.ceil(unsettled) + 5);
