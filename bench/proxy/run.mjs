@@ -9,7 +9,7 @@
  *                            [--only rennet,fastify] [--rows plain|tls|64B,https,…]
  *                            [--profile] [--keep-tmp]
  *
- * Full (default: warm-up 2 s, 5 s measured, 3 repetitions) writes
+ * Full (default: warm-up 2 s, 5 s measured, 5 repetitions) writes
  * bench/results/proxy-latest.{md,json} and the README section. --quick
  * (1 s / 2 s / 1), --only and changed timings write bench/results/tmp/
  * instead. --profile runs only rennet under node --cpu-prof for one measured
@@ -115,7 +115,9 @@ function options() {
     },
     allowPositionals: false,
   });
-  const base = values.quick ? { warmup: 1, duration: 2, reps: 1 } : { warmup: 2, duration: 5, reps: 3 };
+  // Five windows per row, not three: on this shared machine one window of a row can run 40% off
+  // the others, and a median of three moves with a single such window.
+  const base = values.quick ? { warmup: 1, duration: 2, reps: 1 } : { warmup: 2, duration: 5, reps: 5 };
   const whole = (name, fallback, min) => {
     const raw = values[name];
     if (raw === undefined) return fallback;
