@@ -25,6 +25,17 @@ export function commandLine(pid: number): string[] | undefined {
   }
 }
 
+/** The process's environment variables whose names start with `prefix`, as NAME=value, or undefined. */
+export function environment(pid: number, prefix: string): string[] | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/environ`, "utf8")
+      .split("\0")
+      .filter((entry) => entry.startsWith(prefix));
+  } catch {
+    return undefined;
+  }
+}
+
 /** CPU time (user + system) the process has used, in ms (10 ms resolution). */
 export function cpuMs(pid: number): number | undefined {
   try {

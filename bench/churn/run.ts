@@ -20,7 +20,7 @@ import { type ChangeRecord, type ChurnResult, Prober, runChurn } from "./churn.t
 import { type LoadedDouble, loadDouble } from "./double.ts";
 import type { PhaseStats } from "./load.ts";
 import { Cluster } from "./objects.ts";
-import { busyShare, commandLine, cpuMs, machineTicks } from "./procfs.ts";
+import { busyShare, commandLine, cpuMs, environment, machineTicks } from "./procfs.ts";
 import { killAllRennets, portOf, RennetProcess, type Sample } from "./rennet.ts";
 import { fmt, type Goal, goal, type Machine, type Spread, spread, table, writeText } from "./report.ts";
 import { ApiDouble, ManifestFiles, type SeedInfo, type Source } from "./sources.ts";
@@ -375,7 +375,8 @@ async function runSource(kind: "manifests" | "api", backends: Backends, double: 
   );
   const cmdline = commandLine(rennet.pid) ?? [];
   const script = cmdline.findIndex((arg) => arg.endsWith("rennet.mjs"));
-  const runtimeFlags = cmdline.slice(1, script === -1 ? 1 : script);
+  // The V8 flags the launcher added, and the malloc settings it put in the environment.
+  const runtimeFlags = [...cmdline.slice(1, script === -1 ? 1 : script), ...(environment(rennet.pid, "MALLOC_") ?? [])];
   rennet.httpPort = portOf(serving.line.http);
   rennet.adminPort = portOf(serving.line.admin);
   const firstApplied = rennet.applied[0];

@@ -239,6 +239,8 @@ export async function serve(options: ServeOptions): Promise<number> {
   log({
     level: "info",
     msg: "rennet is serving",
+    // The launcher may re-execute rennet under another Node: this is the process that serves.
+    pid: process.pid,
     http: `${options.bind}:${ports.http}`,
     https: `${options.bind}:${ports.https}`,
     admin: `${options.bind}:${addressPort(admin)}`,

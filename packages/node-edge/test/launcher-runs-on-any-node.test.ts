@@ -1,8 +1,10 @@
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
+import { startRennet } from "./support/rennet.js";
 
 const launcher = fileURLToPath(new URL("../bin/rennet.mjs", import.meta.url));
 
@@ -30,6 +32,11 @@ function rennet(...args: string[]) {
   });
 }
 
+const cleanups: Array<() => void> = [];
+afterAll(() => {
+  for (const cleanup of cleanups) cleanup();
+});
+
 describe("the rennet launcher", () => {
   it("runs rennet on a Node that meets the engines, whatever Node started it", () => {
     const result = rennet("--version");
@@ -38,6 +45,22 @@ describe("the rennet launcher", () => {
     expect(match, result.stdout + result.stderr).not.toBeNull();
     const [major, minor] = [Number(match?.[1]), Number(match?.[2])];
     expect(major > 22 || (major === 22 && minor >= 19)).toBe(true);
+  });
+
+  it("serves with malloc's mmap threshold fixed (memory freed after configuration changes goes back), unless the environment sets it", async () => {
+    const empty = mkdtempSync(join(tmpdir(), "rennet-launcher-"));
+    cleanups.push(() => rmSync(empty, { recursive: true, force: true }));
+    const environmentOf = async (env?: Record<string, string>) => {
+      const rennet = await startRennet({ manifests: [empty], ...(env === undefined ? {} : { env }) });
+      try {
+        const serving = await rennet.waitForLog((line) => line.msg === "rennet is serving");
+        return readFileSync(`/proc/${Number(serving.pid)}/environ`, "utf8").split("\0");
+      } finally {
+        await rennet.stop();
+      }
+    };
+    expect(await environmentOf()).toContain("MALLOC_MMAP_THRESHOLD_=131072");
+    expect(await environmentOf({ MALLOC_MMAP_THRESHOLD_: "262144" })).toContain("MALLOC_MMAP_THRESHOLD_=262144");
   });
 
   it("describes its commands in --help", () => {
