@@ -352,19 +352,26 @@ describe("how soon a change applies", () => {
     await applied(r, ["Service default/web:81"]);
   });
 
-  test("a link target deleted and written anew, maybe with the same inode, is watched again", async () => {
+  test("a link target deleted and written anew is watched again, whether or not a scan found it missing", async () => {
     const root = await dir();
     const elsewhere = await dir();
     const target = join(elsewhere, "web.yaml");
     await writeFile(target, serviceYaml("web", 80));
     await symlink(target, join(root, "web.yaml"));
     const r = await started({ paths: [root], settleMs: 100, rescanMs: 60_000 });
+    // At once: no scan runs in between, and the new file may get the freed inode number back.
     await rm(target);
     await writeFile(target, serviceYaml("web", 81));
     await applied(r, ["Service default/web:81"]);
-    // Rewritten in place: only a live watch on the target sees this before the rescan.
+    // With a pause: a scan finds the target missing (its last objects keep serving meanwhile).
+    await rm(target);
+    await sleep(150);
+    expect(r.latest()).toEqual(["Service default/web:81"]);
     await writeFile(target, serviceYaml("web", 82));
     await applied(r, ["Service default/web:82"]);
+    // Rewritten in place: only a live watch sees this before the rescan.
+    await writeFile(target, serviceYaml("web", 83));
+    await applied(r, ["Service default/web:83"]);
   });
 
   test("a directory removed and made again is watched again", async () => {

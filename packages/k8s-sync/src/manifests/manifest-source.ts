@@ -1,4 +1,4 @@
-import { type Dirent, type FSWatcher, lstatSync, readdirSync, statSync, watch } from "node:fs";
+import { type Dirent, type FSWatcher, lstatSync, readdirSync, readlinkSync, statSync, watch } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import type { Log } from "../log.js";
@@ -129,8 +129,8 @@ export class ManifestSource {
   #tracking = false;
   readonly #firstSeen = new Map<string, string>();
   /**
-   * By what they watch: "dir\0<dir>\0<its inode>", "file\0<file>\0<its directory's inode>" (a path
-   * given as a file), "link\0<file>\0<the target's inode>".
+   * By what they watch: "dir\0<dir>\0<its inode>" (everything in a directory), "name\0<dir>\0<name>\0<the
+   * directory's inode>" (one name in a directory: a path given as a file, a symbolic link's target).
    */
   readonly #watchers = new Map<string, FSWatcher>();
   readonly #watchFailed = new Set<string>();
@@ -281,9 +281,11 @@ export class ManifestSource {
 
   /**
    * Watches what the scan found: every directory under a directory path (one
-   * non-recursive watch each), the directory of a path given as a file, and
-   * the target of every symbolic link (a watch on a link follows it; it is
-   * renewed when the link points at another inode). Node's recursive watch is
+   * non-recursive watch each), and the directory of a path given as a file and
+   * of every symbolic link's final target, for that name. A target is watched
+   * through its directory, not itself: a watch on a file ends when the file is
+   * deleted, and one written anew at the path would go unseen, most of all
+   * when a scan finds it missing in between. Node's recursive watch is
    * not used: on Linux it watches every file and re-lists a directory on each
    * event, and it misses a file renamed over a file it already knew (the event
    * lands on the old inode's watch, which is gone after the first time), so
@@ -291,7 +293,7 @@ export class ManifestSource {
    * reports the name of whatever is created, renamed in, written or removed.
    * Returns whether a watch was added: what it watches may have changed
    * between this scan's stat and the watch's start (a directory that just
-   * appeared may have received files, a link target been rewritten).
+   * appeared may have received files).
    */
   #watch(wanted: ReadonlyMap<string, () => FSWatcher>): boolean {
     for (const [key, watcher] of this.#watchers) {
@@ -334,8 +336,23 @@ export class ManifestSource {
     return added;
   }
 
+  /** Wants a watch on `dir` that reports changes to `name` in it. */
+  #wantName(wanted: Map<string, () => FSWatcher>, dir: string, name: string, onEvent: () => void): void {
+    const ino = statSync(dir, { throwIfNoEntry: false })?.ino;
+    if (ino === undefined) return;
+    const key = `name\0${dir}\0${name}\0${ino}`;
+    const self = basename(dir);
+    wanted.set(key, () => {
+      const watcher = watch(dir, (_event, changed) => {
+        if (changed === null || changed === self) this.#retire(key, watcher);
+        if (changed === null || changed === name || changed === self) onEvent();
+      });
+      return watcher;
+    });
+  }
+
   /**
-   * Drops a watch whose directory (or link target) was removed or moved: an
+   * Drops a watch whose directory was removed or moved: an
    * inotify watch ends with its inode. The inode number alone cannot tell:
    * a directory removed and made again before a scan looks often gets the
    * freed number back, and its key would keep the dead watch forever. A
@@ -410,18 +427,13 @@ export class ManifestSource {
       } else {
         present.add(path);
         if (lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink()) links.add(path);
-        const name = basename(path);
-        const parent = dirname(path);
-        const self = basename(parent);
-        const key = `file\0${path}\0${statSync(parent, { throwIfNoEntry: false })?.ino}`;
-        wanted.set(key, () => {
-          const watcher = watch(parent, (_event, changed) => {
-            if (changed === null || changed === self) this.#retire(key, watcher);
-            if (changed === null || changed === name || changed === self) onEvent();
-          });
-          return watcher;
-        });
+        this.#wantName(wanted, dirname(path), basename(path), onEvent);
       }
+    }
+    // Before the stat below: a target missing now (deleted, about to be written anew) is watched too.
+    for (const link of links) {
+      const target = finalTarget(link);
+      if (target !== undefined) this.#wantName(wanted, dirname(target), basename(target), onEvent);
     }
     let broken = false;
     let unsettled = 0;
@@ -429,17 +441,6 @@ export class ManifestSource {
     for (const file of present) {
       const info = statSync(file, { throwIfNoEntry: false });
       if (info === undefined) continue;
-      if (links.has(file)) {
-        const key = `link\0${file}\0${info.ino}`;
-        wanted.set(key, () => {
-          // On a file, "rename" means the file itself was moved or deleted: its watch is over.
-          const watcher = watch(file, (event) => {
-            if (event === "rename") this.#retire(key, watcher);
-            onEvent();
-          });
-          return watcher;
-        });
-      }
       const signature = `${info.ino}:${info.size}:${info.mtimeMs}`;
       const previous = this.#files.get(file);
       if (previous?.signature === signature) {
@@ -603,6 +604,26 @@ function reuseUnchanged(
     objects.push(old !== undefined && old !== object && JSON.stringify(old) === JSON.stringify(object) ? old : object);
   });
   return { objects, ids };
+}
+
+/**
+ * Where a chain of symbolic links ends, whether or not that path exists
+ * (undefined for a loop). Directories on the way are not resolved: a
+ * ConfigMap volume's "..data/x.yaml" is watched through "..data", whose swap
+ * the volume's own directory watch reports.
+ */
+function finalTarget(link: string): string | undefined {
+  let path = link;
+  for (let hops = 0; hops < 40; hops++) {
+    let next: string;
+    try {
+      next = readlinkSync(path);
+    } catch {
+      return path; // not a link (the end of the chain), or missing: the target to watch for
+    }
+    path = resolve(dirname(path), next);
+  }
+  return undefined;
 }
 
 // Symbolic links to files count (the scan follows them), symbolic links to directories are not
