@@ -129,8 +129,9 @@ export class ManifestSource {
   #tracking = false;
   readonly #firstSeen = new Map<string, string>();
   /**
-   * By what they watch: "dir\0<dir>\0<its inode>" (everything in a directory), "name\0<dir>\0<name>\0<the
-   * directory's inode>" (one name in a directory: a path given as a file, a symbolic link's target).
+   * One per directory, by "dir\0<dir>\0<its inode>\0<what it reports>": "/" (every name in it: a
+   * directory path or one under it) or the names it reports, "/"-separated (a path given as a file, a
+   * symbolic link's final target).
    */
   readonly #watchers = new Map<string, FSWatcher>();
   readonly #watchFailed = new Set<string>();
@@ -280,9 +281,9 @@ export class ManifestSource {
   }
 
   /**
-   * Watches what the scan found: every directory under a directory path (one
-   * non-recursive watch each), and the directory of a path given as a file and
-   * of every symbolic link's final target, for that name. A target is watched
+   * Watches what the scan found, one non-recursive watch per directory: every
+   * directory under a directory path, and the directory of a path given as a
+   * file and of every symbolic link's final target, for those names. A target is watched
    * through its directory, not itself: a watch on a file ends when the file is
    * deleted, and one written anew at the path would go unseen, most of all
    * when a scan finds it missing in between. Node's recursive watch is
@@ -336,19 +337,29 @@ export class ManifestSource {
     return added;
   }
 
-  /** Wants a watch on `dir` that reports changes to `name` in it. */
-  #wantName(wanted: Map<string, () => FSWatcher>, dir: string, name: string, onEvent: () => void): void {
-    const ino = statSync(dir, { throwIfNoEntry: false })?.ino;
-    if (ino === undefined) return;
-    const key = `name\0${dir}\0${name}\0${ino}`;
-    const self = basename(dir);
-    wanted.set(key, () => {
-      const watcher = watch(dir, (_event, changed) => {
-        if (changed === null || changed === self) this.#retire(key, watcher);
-        if (changed === null || changed === name || changed === self) onEvent();
+  /**
+   * The watches for `watched` (directory → the names it reports, or null for
+   * all), by key (see #watchers). Keyed by inode too: a directory removed and
+   * made again needs a new watch (#retire covers the inode number coming back).
+   */
+  #wanted(watched: ReadonlyMap<string, ReadonlySet<string> | null>): Map<string, () => FSWatcher> {
+    const onEvent = () => this.#schedule(this.#options.debounceMs ?? 5);
+    const wanted = new Map<string, () => FSWatcher>();
+    for (const [dir, names] of watched) {
+      const ino = statSync(dir, { throwIfNoEntry: false })?.ino;
+      if (ino === undefined) continue;
+      // "/" is in no file name: every name ("/") cannot be mistaken for some ("a.yaml/b.yaml").
+      const key = `dir\0${dir}\0${ino}\0${names === null ? "/" : [...names].sort().join("/")}`;
+      const self = basename(dir);
+      wanted.set(key, () => {
+        const watcher = watch(dir, (_event, changed) => {
+          if (changed === null || changed === self) this.#retire(key, watcher);
+          if (names === null || changed === null || changed === self || names.has(changed)) onEvent();
+        });
+        return watcher;
       });
-      return watcher;
-    });
+    }
+    return wanted;
   }
 
   /**
@@ -402,39 +413,32 @@ export class ManifestSource {
     this.#tracking = !initial;
     const present = new Set<string>();
     const links = new Set<string>();
-    const wanted = new Map<string, () => FSWatcher>();
-    const onEvent = () => this.#schedule(this.#options.debounceMs ?? 5);
+    /** The directories to watch, each for every name in it (null) or for some. */
+    const watched = new Map<string, Set<string> | null>();
+    const watchName = (dir: string, name: string) => {
+      const names = watched.get(dir);
+      if (names === undefined) watched.set(dir, new Set([name]));
+      else names?.add(name);
+    };
     for (const path of this.#options.paths.map((path) => resolve(path))) {
       const info = statSync(path, { throwIfNoEntry: false });
       if (info === undefined) continue;
       if (info.isDirectory()) {
         const dirs: string[] = [];
         walk(path, present, links, dirs);
-        // Keyed by inode too: a directory removed and made again needs a new watch.
-        for (const dir of dirs) {
-          const ino = statSync(dir, { throwIfNoEntry: false })?.ino;
-          if (ino === undefined) continue;
-          const key = `dir\0${dir}\0${ino}`;
-          const self = basename(dir);
-          wanted.set(key, () => {
-            const watcher = watch(dir, (_event, changed) => {
-              if (changed === null || changed === self) this.#retire(key, watcher);
-              onEvent();
-            });
-            return watcher;
-          });
-        }
+        for (const dir of dirs) watched.set(dir, null);
       } else {
         present.add(path);
         if (lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink()) links.add(path);
-        this.#wantName(wanted, dirname(path), basename(path), onEvent);
+        watchName(dirname(path), basename(path));
       }
     }
     // Before the stat below: a target missing now (deleted, about to be written anew) is watched too.
     for (const link of links) {
       const target = finalTarget(link);
-      if (target !== undefined) this.#wantName(wanted, dirname(target), basename(target), onEvent);
+      if (target !== undefined) watchName(dirname(target), basename(target));
     }
+    const wanted = this.#wanted(watched);
     let broken = false;
     let unsettled = 0;
     let again = false;
