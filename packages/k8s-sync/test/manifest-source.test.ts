@@ -374,36 +374,31 @@ describe("how soon a change applies", () => {
     await applied(r, ["Service default/web:83"]);
   });
 
-  test("a directory removed and made again is watched again", async () => {
+  test("a directory removed and made again is watched again, whether or not a scan saw it gone", async () => {
     const root = await dir();
-    await mkdir(join(root, "sub"));
-    await writeFile(join(root, "sub", "web.yaml"), serviceYaml("web", 80));
+    const sub = join(root, "sub");
+    await mkdir(sub);
+    await writeFile(join(sub, "web.yaml"), serviceYaml("web", 80));
     const r = await started({ paths: [root], settleMs: 100, rescanMs: 60_000 });
-    await rm(join(root, "sub"), { recursive: true });
+    /** Writes the Service in place, then renames the next version over it: each must apply. */
+    const writeAndReplace = async (port: number) => {
+      await writeFile(join(sub, "web.yaml"), serviceYaml("web", port));
+      await applied(r, [`Service default/web:${port}`]);
+      await writeFile(join(sub, ".next.tmp"), serviceYaml("web", port + 1));
+      await rename(join(sub, ".next.tmp"), join(sub, "web.yaml"));
+      await applied(r, [`Service default/web:${port + 1}`]);
+    };
+    // A scan sees it gone.
+    await rm(sub, { recursive: true });
     await applied(r, []);
-    await mkdir(join(root, "sub"));
-    await writeFile(join(root, "sub", "web.yaml"), serviceYaml("web", 81));
-    await applied(r, ["Service default/web:81"]);
-    await writeFile(join(root, "sub", ".next.tmp"), serviceYaml("web", 82));
-    await rename(join(root, "sub", ".next.tmp"), join(root, "sub", "web.yaml"));
-    await applied(r, ["Service default/web:82"]);
-  });
-
-  test("a directory removed and made again at once, maybe with the same inode, is watched again", async () => {
-    // No scan runs between the removal and the mkdir, so the new directory can only be told from
-    // the old one by the removal itself: filesystems hand a freed inode number straight out again.
-    const root = await dir();
-    await mkdir(join(root, "sub"));
-    await writeFile(join(root, "sub", "web.yaml"), serviceYaml("web", 80));
-    const r = await started({ paths: [root], settleMs: 100, rescanMs: 60_000 });
-    await rm(join(root, "sub"), { recursive: true });
-    await mkdir(join(root, "sub"));
+    await mkdir(sub);
+    await writeAndReplace(81);
+    // At once: no scan runs between the removal and the mkdir, so the new directory can only be told
+    // from the old one by the removal itself: filesystems hand a freed inode number straight out again.
+    await rm(sub, { recursive: true });
+    await mkdir(sub);
     await sleep(50);
-    await writeFile(join(root, "sub", "web.yaml"), serviceYaml("web", 81));
-    await applied(r, ["Service default/web:81"]);
-    await writeFile(join(root, "sub", ".next.tmp"), serviceYaml("web", 82));
-    await rename(join(root, "sub", ".next.tmp"), join(root, "sub", "web.yaml"));
-    await applied(r, ["Service default/web:82"]);
+    await writeAndReplace(83);
   });
 
   test("a file in a directory created after start() is seen without the periodic rescan", async () => {
