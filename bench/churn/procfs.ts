@@ -16,21 +16,20 @@ export function rssBytes(pid: number): number | undefined {
 
 /** The process's command line (after the launcher re-executed itself with its V8 flags), or undefined. */
 export function commandLine(pid: number): string[] | undefined {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, "utf8")
-      .split("\0")
-      .filter((arg) => arg !== "");
-  } catch {
-    return undefined;
-  }
+  return nulSeparated(pid, "cmdline");
 }
 
 /** The process's environment variables whose names start with `prefix`, as NAME=value, or undefined. */
 export function environment(pid: number, prefix: string): string[] | undefined {
+  return nulSeparated(pid, "environ")?.filter((entry) => entry.startsWith(prefix));
+}
+
+/** A NUL-separated list from /proc/<pid>/ (cmdline, environ), or undefined when the process is gone. */
+function nulSeparated(pid: number, file: "cmdline" | "environ"): string[] | undefined {
   try {
-    return readFileSync(`/proc/${pid}/environ`, "utf8")
+    return readFileSync(`/proc/${pid}/${file}`, "utf8")
       .split("\0")
-      .filter((entry) => entry.startsWith(prefix));
+      .filter((entry) => entry !== "");
   } catch {
     return undefined;
   }
