@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { startRennet } from "./support/rennet.js";
 
 const launcher = fileURLToPath(new URL("../bin/rennet.mjs", import.meta.url));
@@ -32,11 +32,6 @@ function rennet(...args: string[]) {
   });
 }
 
-const cleanups: Array<() => void> = [];
-afterAll(() => {
-  for (const cleanup of cleanups) cleanup();
-});
-
 describe("the rennet launcher", () => {
   it("runs rennet on a Node that meets the engines, whatever Node started it", () => {
     const result = rennet("--version");
@@ -49,7 +44,6 @@ describe("the rennet launcher", () => {
 
   it("serves with malloc's mmap threshold fixed (memory freed after configuration changes goes back), unless the environment sets it", async () => {
     const empty = mkdtempSync(join(tmpdir(), "rennet-launcher-"));
-    cleanups.push(() => rmSync(empty, { recursive: true, force: true }));
     const environmentOf = async (env?: Record<string, string>) => {
       const rennet = await startRennet({ manifests: [empty], ...(env === undefined ? {} : { env }) });
       try {
@@ -59,8 +53,12 @@ describe("the rennet launcher", () => {
         await rennet.stop();
       }
     };
-    expect(await environmentOf()).toContain("MALLOC_MMAP_THRESHOLD_=131072");
-    expect(await environmentOf({ MALLOC_MMAP_THRESHOLD_: "262144" })).toContain("MALLOC_MMAP_THRESHOLD_=262144");
+    try {
+      expect(await environmentOf()).toContain("MALLOC_MMAP_THRESHOLD_=131072");
+      expect(await environmentOf({ MALLOC_MMAP_THRESHOLD_: "262144" })).toContain("MALLOC_MMAP_THRESHOLD_=262144");
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 
   it("describes its commands in --help", () => {
